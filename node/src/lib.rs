@@ -1,0 +1,23 @@
+//! gamefleet-node: the `gamefleetd` daemon as a library.
+//!
+//! # Layout
+//! - [`fsm`]: the pure replicated state machine (fleets), its command log
+//!   format and field rules. No IO.
+//! - [`raft`]: openraft glue: sled log store, state-machine store, gRPC
+//!   network, group-commit proposer.
+//! - [`api`]: the tonic services (client `GameLift`, operator `Admin`, node
+//!   `RaftPeer`), proto conversion and the one error-to-status mapping.
+//! - [`cluster`]: node identity, bootstrap and join.
+//! - [`leader`]: leader-only loops (voter promotion, fleet deletion).
+//! - [`config`]: TOML/flags/env configuration.
+//! - [`server`]: wires it all together ([`server::run`]).
+//! - [`dev`]: `gamefleetd dev`, a local cluster in one command.
+
+pub mod api;
+pub mod cluster;
+pub mod config;
+pub mod dev;
+pub mod fsm;
+pub mod leader;
+pub mod raft;
+pub mod server;

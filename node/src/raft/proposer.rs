@@ -1,0 +1,325 @@
+//! Group commit: the proposer packs concurrent commands into one log entry.
+//!
+//! openraft 0.9 fsyncs once per `client_write` on the leader, so one command per
+//! entry caps a cluster at a few thousand writes/s. Every node runs a proposer:
+//! callers enqueue commands; a loop takes everything queued (up to
+//! [`MAX_BATCH`]) as one [`Batch`], and either writes it through Raft (on the
+//! leader) or forwards it in one `RaftPeer.Forward` RPC to the leader (on a
+//! follower). Each caller gets back exactly its own results.
+//!
+//! A write that cannot commit in time (no leader, no quorum) fails with
+//! `Unavailable` instead of hanging; its outcome is then unknown to the caller.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use gamefleet_proto::v1 as pb;
+use openraft::ServerState;
+use openraft::error::{ClientWriteError, RaftError};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use super::network::{Peers, header};
+use super::{NodeId, Raft};
+use crate::api::error::ApiError;
+use crate::cluster::identity::Identity;
+use crate::fsm::{Batch, CmdResult, Command, Output};
+
+/// Most commands packed into one log entry.
+pub const MAX_BATCH: usize = 512;
+/// Batches in flight at once.
+const MAX_INFLIGHT: usize = 4;
+
+/// Proposer settings.
+#[derive(Debug, Clone)]
+pub struct ProposerConfig {
+    /// How long a write may take before it fails with Unavailable.
+    pub propose_timeout: Duration,
+    /// A leader that has not heard from a quorum for this long refuses writes at once.
+    pub quorum_lost_after: Duration,
+}
+
+struct Pending {
+    commands: Vec<Command>,
+    /// Forwarded by a follower: never forward again (avoids loops during elections).
+    local_only: bool,
+    reply: oneshot::Sender<Result<Vec<CmdResult>, ApiError>>,
+}
+
+/// Handle for submitting commands; cheap to clone.
+#[derive(Clone)]
+pub struct Proposer {
+    tx: mpsc::Sender<Pending>,
+}
+
+/// Everything the proposer needs to reach Raft and the leader.
+#[derive(Clone)]
+pub struct Context {
+    pub raft: Raft,
+    pub ident: Arc<Identity>,
+    pub peers: Peers,
+    pub config: ProposerConfig,
+}
+
+impl Proposer {
+    /// Starts the proposer loop; it ends when every handle is dropped.
+    pub fn start(ctx: Context) -> Proposer {
+        let (tx, rx) = mpsc::channel(MAX_BATCH * 8);
+        tokio::spawn(run(ctx, rx));
+        Proposer { tx }
+    }
+
+    /// Proposes one command and returns its own result.
+    pub async fn propose(&self, cmd: Command) -> Result<Output, ApiError> {
+        let mut results = self.submit(vec![cmd], false).await?;
+        match results.pop() {
+            Some(r) => r.map_err(ApiError::Fsm),
+            None => Err(ApiError::Internal("proposer returned no result".into())),
+        }
+    }
+
+    /// Proposes commands that a follower forwarded to this node.
+    pub async fn propose_forwarded(&self, cmds: Vec<Command>) -> Result<Vec<CmdResult>, ApiError> {
+        self.submit(cmds, true).await
+    }
+
+    async fn submit(
+        &self,
+        commands: Vec<Command>,
+        local_only: bool,
+    ) -> Result<Vec<CmdResult>, ApiError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Pending {
+                commands,
+                local_only,
+                reply,
+            })
+            .await
+            .map_err(|_| ApiError::unavailable("node is shutting down"))?;
+        rx.await
+            .map_err(|_| ApiError::unavailable("node is shutting down"))?
+    }
+}
+
+async fn run(ctx: Context, mut rx: mpsc::Receiver<Pending>) {
+    let inflight = Arc::new(Semaphore::new(MAX_INFLIGHT));
+    loop {
+        // NB: wait for a free slot before draining, so that while all slots are
+        // busy the queue keeps filling and the next batch carries all of it.
+        let Ok(permit) = inflight.clone().acquire_owned().await else {
+            return;
+        };
+        let Some(first) = rx.recv().await else { return };
+        let mut batch = vec![first];
+        let mut n = batch[0].commands.len();
+        while n < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(p) => {
+                    n += p.commands.len();
+                    batch.push(p);
+                }
+                Err(_) => break,
+            }
+        }
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            commit(&ctx, batch).await;
+            drop(permit);
+        });
+    }
+}
+
+async fn commit(ctx: &Context, batch: Vec<Pending>) {
+    let (forwardable, local_only): (Vec<Pending>, Vec<Pending>) =
+        batch.into_iter().partition(|p| !p.local_only);
+    let deadline = Instant::now() + ctx.config.propose_timeout;
+    for (group, allow_forward) in [(forwardable, true), (local_only, false)] {
+        if group.is_empty() {
+            continue;
+        }
+        let commands: Vec<Command> = group
+            .iter()
+            .flat_map(|p| p.commands.iter().cloned())
+            .collect();
+        let result = write(ctx, commands, allow_forward, deadline).await;
+        distribute(group, result);
+    }
+}
+
+fn distribute(group: Vec<Pending>, result: Result<Vec<CmdResult>, ApiError>) {
+    match result {
+        Ok(results) => {
+            let mut it = results.into_iter();
+            for p in group {
+                let mine: Vec<CmdResult> = it.by_ref().take(p.commands.len()).collect();
+                let r = if mine.len() == p.commands.len() {
+                    Ok(mine)
+                } else {
+                    Err(ApiError::Internal(
+                        "a batch returned fewer results than commands".into(),
+                    ))
+                };
+                let _ = p.reply.send(r);
+            }
+        }
+        Err(e) => {
+            for p in group {
+                let _ = p.reply.send(Err(e.clone()));
+            }
+        }
+    }
+}
+
+/// Who leads, as this node knows it.
+enum Leader {
+    Me,
+    Other(NodeId, String),
+    Unknown,
+}
+
+fn leader(ctx: &Context) -> Leader {
+    let m = ctx.raft.metrics().borrow().clone();
+    match m.current_leader {
+        Some(id) if id == ctx.ident.node_id && m.state == ServerState::Leader => Leader::Me,
+        Some(id) if id != ctx.ident.node_id => match m.membership_config.membership().get_node(&id)
+        {
+            Some(n) => Leader::Other(id, n.addr.clone()),
+            None => Leader::Unknown,
+        },
+        _ => Leader::Unknown,
+    }
+}
+
+/// Returns an error when this leader has lost touch with its quorum.
+fn check_quorum(ctx: &Context) -> Result<(), ApiError> {
+    let m = ctx.raft.metrics().borrow().clone();
+    let voters = m.membership_config.membership().voter_ids().count();
+    if voters > 1 {
+        if let Some(ms) = m.millis_since_quorum_ack {
+            if Duration::from_millis(ms) > ctx.config.quorum_lost_after {
+                return Err(ApiError::unavailable(format!(
+                    "the leader has not heard from a quorum of voters for {ms} ms"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Waits (bounded by `deadline`) for the leader to change or become known.
+async fn wait_for_leader(ctx: &Context, deadline: Instant) -> Result<(), ApiError> {
+    let mut rx = ctx.raft.metrics();
+    let start_leader = rx.borrow().current_leader;
+    let wait = async {
+        loop {
+            if rx.changed().await.is_err() {
+                return;
+            }
+            let l = rx.borrow().current_leader;
+            if l.is_some() && l != start_leader {
+                return;
+            }
+        }
+    };
+    let step = deadline
+        .saturating_duration_since(Instant::now())
+        .min(Duration::from_millis(200));
+    let _ = tokio::time::timeout(step, wait).await;
+    if Instant::now() >= deadline {
+        return Err(ApiError::unavailable(
+            "no leader could commit the write in time; the outcome is unknown",
+        ));
+    }
+    Ok(())
+}
+
+async fn write(
+    ctx: &Context,
+    commands: Vec<Command>,
+    allow_forward: bool,
+    deadline: Instant,
+) -> Result<Vec<CmdResult>, ApiError> {
+    let n = commands.len();
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(ApiError::unavailable(
+                "the write did not commit in time; the outcome is unknown",
+            ));
+        }
+        match leader(ctx) {
+            Leader::Me => {
+                check_quorum(ctx)?;
+                let w = ctx.raft.client_write(Batch::new(commands.clone()));
+                match tokio::time::timeout(remaining, w).await {
+                    Err(_) => {
+                        return Err(ApiError::unavailable(
+                            "the write did not commit in time (no quorum?); the outcome is unknown",
+                        ));
+                    }
+                    Ok(Ok(resp)) if resp.data.len() == n => return Ok(resp.data),
+                    Ok(Ok(_)) => {
+                        return Err(ApiError::Internal(
+                            "raft returned a result of the wrong size".into(),
+                        ));
+                    }
+                    Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_)))) => {
+                        wait_for_leader(ctx, deadline).await?;
+                    }
+                    Ok(Err(RaftError::APIError(e))) => {
+                        return Err(ApiError::Internal(e.to_string()));
+                    }
+                    Ok(Err(RaftError::Fatal(e))) => {
+                        return Err(ApiError::unavailable(format!("raft stopped: {e}")));
+                    }
+                }
+            }
+            Leader::Other(id, addr) if allow_forward => {
+                match forward(ctx, id, &addr, &commands, remaining).await {
+                    Ok(r) if r.len() == n => return Ok(r),
+                    Ok(_) => {
+                        return Err(ApiError::Internal(
+                            "the leader returned a result of the wrong size".into(),
+                        ));
+                    }
+                    // The leader may have changed under us: look again.
+                    Err(ApiError::Unavailable(_)) if Instant::now() < deadline => {
+                        wait_for_leader(ctx, deadline).await?;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Leader::Other(..) => {
+                return Err(ApiError::unavailable("this node is no longer the leader"));
+            }
+            Leader::Unknown => wait_for_leader(ctx, deadline).await?,
+        }
+    }
+}
+
+async fn forward(
+    ctx: &Context,
+    leader: NodeId,
+    addr: &str,
+    commands: &[Command],
+    timeout: Duration,
+) -> Result<Vec<CmdResult>, ApiError> {
+    let bytes = serde_json::to_vec(&Batch::new(commands.to_vec()))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut client = ctx
+        .peers
+        .client(addr)
+        .map_err(|s| ApiError::unavailable(s.message()))?;
+    let mut req = tonic::Request::new(pb::ForwardRequest {
+        header: Some(header(&ctx.ident, leader)),
+        commands: bytes,
+    });
+    req.set_timeout(timeout);
+    let reply = client.forward(req).await.map_err(|s| {
+        ApiError::unavailable(format!("forwarding to the leader failed: {}", s.message()))
+    })?;
+    let result: Result<Vec<CmdResult>, ApiError> =
+        serde_json::from_slice(&reply.into_inner().results)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+    result
+}
