@@ -75,7 +75,7 @@ async fn create_demo_fleet(addr: &str) -> anyhow::Result<String> {
     Ok(r.fleet_attributes.map(|f| f.fleet_id).unwrap_or_default())
 }
 
-/// Runs the dev cluster until `shutdown` resolves or a node exits.
+/// Runs the dev cluster until `shutdown` resolves.
 pub async fn run(args: DevArgs, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     if ![1, 3, 5].contains(&args.nodes) {
         anyhow::bail!("nodes: must be 1, 3 or 5 (got {})", args.nodes);
@@ -156,20 +156,26 @@ pub async fn run(args: DevArgs, shutdown: impl Future<Output = ()>) -> anyhow::R
     println!("  cargo run --release --bin gamefleet -- fleet list");
     println!("Press Ctrl-C to stop.");
 
-    let exited = async {
+    // A node that exits (say, killed to watch a failover) is reported, not fatal:
+    // the rest of the cluster keeps running until Ctrl-C.
+    let watch = async {
+        let mut reported = vec![false; nodes.len()];
         loop {
-            for n in nodes.iter_mut() {
-                if let Ok(Some(status)) = n.child.try_wait() {
-                    return (n.name.clone(), status);
+            for (i, n) in nodes.iter_mut().enumerate() {
+                if !reported[i]
+                    && let Ok(Some(status)) = n.child.try_wait()
+                {
+                    println!("node {} exited ({status}); see {}", n.name, n.log.display());
+                    reported[i] = true;
                 }
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     };
-    let outcome = tokio::select! {
-        () = shutdown => Ok(()),
-        (name, status) = exited => Err(anyhow::anyhow!("node {name} exited ({status}); see its log")),
-    };
+    tokio::select! {
+        () = shutdown => {}
+        () = watch => {}
+    }
     for n in nodes.iter_mut() {
         if let Some(pid) = n.child.id() {
             let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap_or(0));
@@ -185,5 +191,5 @@ pub async fn run(args: DevArgs, shutdown: impl Future<Output = ()>) -> anyhow::R
         }
     }
     println!("stopped");
-    outcome
+    Ok(())
 }

@@ -173,7 +173,11 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
                     .max_decoding_message_size(MAX_MESSAGE)
                     .max_encoding_message_size(MAX_MESSAGE),
             );
-        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+        // NB: with a listener we bound ourselves, the builder's tcp_nodelay does not
+        // apply; without TCP_NODELAY, small gRPC replies wait ~40 ms (Nagle + delayed ACK).
+        let incoming = tonic::transport::server::TcpIncoming::from(listener)
+            .with_nodelay(Some(true))
+            .with_keepalive(Some(Duration::from_secs(10)));
         tokio::spawn(async move {
             router
                 .serve_with_incoming_shutdown(incoming, stop.cancelled())

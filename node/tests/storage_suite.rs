@@ -24,6 +24,8 @@ impl StoreBuilder<TypeConfig, LogStore, SmStore, tempfile::TempDir> for SledBuil
 }
 
 #[test]
-fn openraft_storage_suite() -> Result<(), StorageError<NodeId>> {
-    Suite::test_all(SledBuilder)
+fn openraft_storage_suite() {
+    if let Err(e) = Suite::test_all(SledBuilder) {
+        panic!("storage suite failed: {e}");
+    }
 }

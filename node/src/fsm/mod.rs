@@ -194,18 +194,18 @@ fn create_fleet(
         validate::id_token("idempotency_token", t, 48)?;
     }
     state.expire_tokens(at_ms);
-    if let Some(t) = token {
-        if let Some(rec) = state.idempotency.get(t) {
-            if rec.spec != *spec {
-                return Err(FsmError::IdempotentParameterMismatch {
-                    token: t.to_string(),
-                });
-            }
-            return match state.fleets.get(&rec.fleet_id) {
-                Some(f) => Ok(Output::Fleet(f.clone())),
-                None => Err(FsmError::not_found("fleet", rec.fleet_id.clone())),
-            };
+    if let Some(t) = token
+        && let Some(rec) = state.idempotency.get(t)
+    {
+        if rec.spec != *spec {
+            return Err(FsmError::IdempotentParameterMismatch {
+                token: t.to_string(),
+            });
         }
+        return match state.fleets.get(&rec.fleet_id) {
+            Some(f) => Ok(Output::Fleet(f.clone())),
+            None => Err(FsmError::not_found("fleet", rec.fleet_id.clone())),
+        };
     }
     if state.fleets.contains_key(fleet_id) {
         // Ids are random UUIDs; a clash means a replayed command without a token.

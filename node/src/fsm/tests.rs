@@ -33,16 +33,16 @@ impl Model {
                 if spec.name.is_empty() || spec.name.chars().count() > 1024 {
                     return Err("invalid");
                 }
-                if let Some(t) = idempotency_token {
-                    if let Some((id, name)) = self.tokens.get(t) {
-                        if *name != spec.name {
-                            return Err("mismatch");
-                        }
-                        return match self.fleets.get(id) {
-                            Some(f) => Ok(Some(f.name.clone())),
-                            None => Err("not_found"),
-                        };
+                if let Some(t) = idempotency_token
+                    && let Some((id, name)) = self.tokens.get(t)
+                {
+                    if *name != spec.name {
+                        return Err("mismatch");
                     }
+                    return match self.fleets.get(id) {
+                        Some(f) => Ok(Some(f.name.clone())),
+                        None => Err("not_found"),
+                    };
                 }
                 if self.fleets.contains_key(fleet_id) {
                     return Err("invalid");
@@ -61,10 +61,8 @@ impl Model {
                 Ok(Some(spec.name.clone()))
             }
             Command::UpdateFleetAttributes { fleet_id, update } => {
-                if let Some(n) = &update.name {
-                    if n.is_empty() {
-                        return Err("invalid");
-                    }
+                if update.name.as_ref().is_some_and(|n| n.is_empty()) {
+                    return Err("invalid");
                 }
                 let f = self.fleets.get_mut(fleet_id).ok_or("not_found")?;
                 if f.deleting {

@@ -167,7 +167,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             .map_err(|e| StorageIOError::write_logs(&e))?;
         // Entries are readable now; they are durable once flush returns.
         let res = self.flush().await;
-        let failed = res.as_ref().err().map(|e| StorageIOError::write_logs(e));
+        let failed = res.as_ref().err().map(StorageIOError::write_logs);
         callback.log_io_completed(res);
         match failed {
             Some(e) => Err(e.into()),

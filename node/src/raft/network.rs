@@ -121,6 +121,14 @@ pub struct PeerConnection {
     peers: Peers,
 }
 
+/// A boxed unary `RaftPeer` call.
+type UnaryCall = fn(
+    RaftPeerClient<Channel>,
+    tonic::Request<pb::RaftRequest>,
+) -> std::pin::Pin<
+    Box<dyn Future<Output = Result<tonic::Response<pb::RaftReply>, tonic::Status>> + Send>,
+>;
+
 type RpcErr<E = openraft::error::Infallible> = RPCError<NodeId, NodeInfo, RaftError<NodeId, E>>;
 
 fn status_to_rpc<E: std::error::Error>(s: &tonic::Status) -> RPCError<NodeId, NodeInfo, E> {
@@ -145,12 +153,7 @@ impl PeerConnection {
 
     async fn unary<Req, Resp, E>(
         &self,
-        call: fn(
-            RaftPeerClient<Channel>,
-            tonic::Request<pb::RaftRequest>,
-        ) -> std::pin::Pin<
-            Box<dyn Future<Output = Result<tonic::Response<pb::RaftReply>, tonic::Status>> + Send>,
-        >,
+        call: UnaryCall,
         req: &Req,
         ttl: Duration,
     ) -> Result<Resp, RPCError<NodeId, NodeInfo, RaftError<NodeId, E>>>

@@ -27,7 +27,7 @@ use crate::fsm::{Batch, CmdResult, Command, Output};
 /// Most commands packed into one log entry.
 pub const MAX_BATCH: usize = 512;
 /// Batches in flight at once.
-const MAX_INFLIGHT: usize = 4;
+const MAX_INFLIGHT: usize = 2;
 
 /// Proposer settings.
 #[derive(Debug, Clone)]
@@ -130,20 +130,30 @@ async fn run(ctx: Context, mut rx: mpsc::Receiver<Pending>) {
 }
 
 async fn commit(ctx: &Context, batch: Vec<Pending>) {
-    let (forwardable, local_only): (Vec<Pending>, Vec<Pending>) =
-        batch.into_iter().partition(|p| !p.local_only);
     let deadline = Instant::now() + ctx.config.propose_timeout;
-    for (group, allow_forward) in [(forwardable, true), (local_only, false)] {
-        if group.is_empty() {
-            continue;
-        }
-        let commands: Vec<Command> = group
-            .iter()
-            .flat_map(|p| p.commands.iter().cloned())
-            .collect();
-        let result = write(ctx, commands, allow_forward, deadline).await;
-        distribute(group, result);
+    // On the leader everything goes into one entry. Elsewhere, commands a
+    // follower forwarded to us must not travel again (that could loop during an
+    // election); they fail with Unavailable and their sender retries.
+    let (group, refused): (Vec<Pending>, Vec<Pending>) = if matches!(leader(ctx), Leader::Me) {
+        (batch, Vec::new())
+    } else {
+        batch.into_iter().partition(|p| !p.local_only)
+    };
+    for p in refused {
+        let _ = p.reply.send(Err(ApiError::unavailable(
+            "this node is no longer the leader",
+        )));
     }
+    if group.is_empty() {
+        return;
+    }
+    let allow_forward = group.iter().all(|p| !p.local_only);
+    let commands: Vec<Command> = group
+        .iter()
+        .flat_map(|p| p.commands.iter().cloned())
+        .collect();
+    let result = write(ctx, commands, allow_forward, deadline).await;
+    distribute(group, result);
 }
 
 fn distribute(group: Vec<Pending>, result: Result<Vec<CmdResult>, ApiError>) {
@@ -194,14 +204,13 @@ fn leader(ctx: &Context) -> Leader {
 fn check_quorum(ctx: &Context) -> Result<(), ApiError> {
     let m = ctx.raft.metrics().borrow().clone();
     let voters = m.membership_config.membership().voter_ids().count();
-    if voters > 1 {
-        if let Some(ms) = m.millis_since_quorum_ack {
-            if Duration::from_millis(ms) > ctx.config.quorum_lost_after {
-                return Err(ApiError::unavailable(format!(
-                    "the leader has not heard from a quorum of voters for {ms} ms"
-                )));
-            }
-        }
+    if voters > 1
+        && let Some(ms) = m.millis_since_quorum_ack
+        && Duration::from_millis(ms) > ctx.config.quorum_lost_after
+    {
+        return Err(ApiError::unavailable(format!(
+            "the leader has not heard from a quorum of voters for {ms} ms"
+        )));
     }
     Ok(())
 }
@@ -251,7 +260,8 @@ async fn write(
             Leader::Me => {
                 check_quorum(ctx)?;
                 let w = ctx.raft.client_write(Batch::new(commands.clone()));
-                match tokio::time::timeout(remaining, w).await {
+                let res = tokio::time::timeout(remaining, w).await;
+                match res {
                     Err(_) => {
                         return Err(ApiError::unavailable(
                             "the write did not commit in time (no quorum?); the outcome is unknown",
@@ -276,14 +286,17 @@ async fn write(
             }
             Leader::Other(id, addr) if allow_forward => {
                 match forward(ctx, id, &addr, &commands, remaining).await {
-                    Ok(r) if r.len() == n => return Ok(r),
-                    Ok(_) => {
+                    // The leader answered: its answer is final (Unavailable
+                    // included: it knows it cannot commit).
+                    Ok(Ok(r)) if r.len() == n => return Ok(r),
+                    Ok(Ok(_)) => {
                         return Err(ApiError::Internal(
                             "the leader returned a result of the wrong size".into(),
                         ));
                     }
-                    // The leader may have changed under us: look again.
-                    Err(ApiError::Unavailable(_)) if Instant::now() < deadline => {
+                    Ok(Err(e)) => return Err(e),
+                    // The leader could not be reached; it may have changed: look again.
+                    Err(_) if Instant::now() < deadline => {
                         wait_for_leader(ctx, deadline).await?;
                     }
                     Err(e) => return Err(e),
@@ -297,13 +310,16 @@ async fn write(
     }
 }
 
+/// Sends `commands` to the leader. The outer error means the RPC failed (the
+/// leader was not reached or did not answer: retry); the inner result is the
+/// leader's own answer.
 async fn forward(
     ctx: &Context,
     leader: NodeId,
     addr: &str,
     commands: &[Command],
     timeout: Duration,
-) -> Result<Vec<CmdResult>, ApiError> {
+) -> Result<Result<Vec<CmdResult>, ApiError>, ApiError> {
     let bytes = serde_json::to_vec(&Batch::new(commands.to_vec()))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut client = ctx
@@ -318,8 +334,6 @@ async fn forward(
     let reply = client.forward(req).await.map_err(|s| {
         ApiError::unavailable(format!("forwarding to the leader failed: {}", s.message()))
     })?;
-    let result: Result<Vec<CmdResult>, ApiError> =
-        serde_json::from_slice(&reply.into_inner().results)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-    result
+    serde_json::from_slice(&reply.into_inner().results)
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }

@@ -1,0 +1,142 @@
+//! Benchmarks that drive a local [`Cluster`](crate::cluster::Cluster) of real `gamefleetd`
+//! processes and print markdown tables for docs/benchmarks.md.
+//!
+//! - [`writes`]: replicated write throughput and latency (`update_fleet`) per client count.
+//! - [`failover`]: time from a SIGKILL of the leader to the first acknowledged write after it.
+//!
+//! Numbers are only meaningful with a release `gamefleetd` (`cargo build --release -p
+//! gamefleet-node`); a debug binary is reported in the table header.
+
+pub mod failover;
+pub mod writes;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use crate::cluster::{ClusterBuilder, find_gamefleetd};
+
+/// Cluster options shared by every benchmark.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClusterArgs {
+    /// The gamefleetd binary (default: $GAMEFLEETD_BIN, else next to this executable).
+    #[arg(long, value_name = "PATH")]
+    pub gamefleetd: Option<PathBuf>,
+    /// Directory under which the cluster's temporary data dir is created (default: system temp).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Extra argument for every node, repeatable (e.g. `--node-arg=--heartbeat-ms=50`).
+    #[arg(long = "node-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub node_args: Vec<String>,
+    /// Keep the cluster directory (data and logs) after the run.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+impl ClusterArgs {
+    /// The binary to run.
+    pub fn binary(&self) -> anyhow::Result<PathBuf> {
+        match &self.gamefleetd {
+            Some(p) if p.is_file() => Ok(p.clone()),
+            Some(p) => bail!("--gamefleetd {} is not a file", p.display()),
+            None => find_gamefleetd(),
+        }
+    }
+
+    /// A builder for `nodes` nodes with these options.
+    pub fn builder(&self, nodes: usize) -> anyhow::Result<ClusterBuilder> {
+        let mut b = ClusterBuilder::new(nodes)
+            .binary(self.binary()?)
+            .args(self.node_args.iter().cloned())
+            .start_timeout(Duration::from_secs(120));
+        if nodes >= 5 {
+            b = b.voters(5);
+        }
+        if let Some(dir) = &self.dir {
+            b = b.base_dir(dir);
+        }
+        Ok(b)
+    }
+}
+
+/// Parses `10s`, `500ms`, `2m`, `1.5s` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (num, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(pos) => text.split_at(pos),
+        None => (text, "s"),
+    };
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("invalid duration {text:?}: expected e.g. 10s, 500ms, 2m"))?;
+    let secs = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("invalid duration unit in {text:?}: use ms, s or m")),
+    };
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("invalid duration {text:?}: {e}"))
+}
+
+/// A one-line description of the binary for table headers.
+pub fn describe_binary(path: &Path) -> String {
+    let profile = if path.components().any(|c| c.as_os_str() == "release") {
+        "release"
+    } else if path.components().any(|c| c.as_os_str() == "debug") {
+        "DEBUG build: numbers not representative"
+    } else {
+        "unknown profile"
+    };
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("`{}` ({profile}), {cpus} CPUs", path.display())
+}
+
+/// Prints `text` to stdout and, with `out`, writes it to that file.
+pub fn emit(text: &str, out: Option<&Path>) -> anyhow::Result<()> {
+    println!("{text}");
+    if let Some(path) = out {
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Milliseconds with two decimals, from microseconds.
+pub fn ms(us: u64) -> String {
+    format!("{:.2}", us as f64 / 1000.0)
+}
+
+/// The nearest-rank `q` quantile of sorted values.
+pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("10h").is_err());
+        assert!(parse_duration("s").is_err());
+    }
+
+    #[test]
+    fn nearest_rank_quantiles() {
+        let v: Vec<Duration> = (1..=5).map(Duration::from_secs).collect();
+        assert_eq!(quantile(&v, 0.5), Duration::from_secs(3));
+        assert_eq!(quantile(&v, 0.99), Duration::from_secs(5));
+        assert_eq!(quantile(&v, 0.0), Duration::from_secs(1));
+        assert_eq!(quantile(&[], 0.5), Duration::ZERO);
+    }
+}

@@ -1,0 +1,282 @@
+//! `bench writes`: replicated write throughput and latency.
+//!
+//! Starts a local cluster, creates a few fleets, then for each client count runs that many
+//! concurrent tasks that loop on `update_fleet` (a real replicated write: forwarded to the
+//! leader, committed by a quorum, applied) until the duration ends. Each task has its own
+//! client bound to one node's endpoint, round-robin over the nodes, so followers forward as
+//! they would in production. Latency is measured per call (client retries included) into an
+//! HDR histogram in microseconds.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use gamefleet_client::{Client, ClientOptions, Consistency, CreateFleetInput, UpdateFleetInput};
+use hdrhistogram::Histogram;
+
+use super::{ClusterArgs, describe_binary, emit, ms, parse_duration};
+
+/// Options of `bench writes`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WritesArgs {
+    /// Number of nodes in the local cluster (3 or 5 voters).
+    #[arg(long, default_value_t = 3)]
+    pub nodes: usize,
+    /// Comma-separated concurrent client counts, one table row each.
+    #[arg(long, value_delimiter = ',', default_value = "1,64")]
+    pub clients: Vec<usize>,
+    /// Measured time per client count (e.g. 10s, 500ms, 1m).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Unmeasured warm-up before each client count.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub warmup: Duration,
+    /// Number of fleets the writers update (task k updates fleet k mod N).
+    #[arg(long, default_value_t = 8)]
+    pub fleets: usize,
+    /// Also write the markdown table to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// One measured row.
+#[derive(Debug)]
+pub struct WritesRow {
+    /// Concurrent clients.
+    pub clients: usize,
+    /// Acknowledged writes.
+    pub ok: u64,
+    /// Failed writes (after the client's retries).
+    pub errors: u64,
+    /// Measured wall time.
+    pub elapsed: Duration,
+    /// Latency of acknowledged writes, microseconds.
+    pub latency: Histogram<u64>,
+    /// The same, for clients bound to the node that led when the row started.
+    pub via_leader: Histogram<u64>,
+    /// The same, for clients bound to other nodes (their writes are forwarded).
+    pub via_follower: Histogram<u64>,
+    /// A few distinct error messages.
+    pub sample_errors: Vec<String>,
+}
+
+fn new_histogram() -> Histogram<u64> {
+    // 1 us .. 10 min, 3 significant digits.
+    Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds")
+}
+
+struct TaskResult {
+    ok: u64,
+    errors: u64,
+    latency: Histogram<u64>,
+    sample_errors: Vec<String>,
+}
+
+async fn writer(
+    client: Client,
+    fleet_id: String,
+    task: usize,
+    warmup_until: Instant,
+    until: Instant,
+) -> TaskResult {
+    let mut res = TaskResult {
+        ok: 0,
+        errors: 0,
+        latency: new_histogram(),
+        sample_errors: Vec::new(),
+    };
+    let mut seq = 0u64;
+    loop {
+        let start = Instant::now();
+        if start >= until {
+            return res;
+        }
+        seq += 1;
+        let input = UpdateFleetInput {
+            fleet_id: fleet_id.clone(),
+            name: None,
+            description: Some(format!("bench task {task} write {seq}")),
+            protection_policy: None,
+            resource_creation_limit_policy: None,
+            metric_groups: None,
+        };
+        let outcome = client.update_fleet(input).await;
+        if start < warmup_until {
+            continue;
+        }
+        match outcome {
+            Ok(_) => {
+                res.ok += 1;
+                let us = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+                res.latency.saturating_record(us.max(1));
+            }
+            Err(err) => {
+                res.errors += 1;
+                let msg = err.to_string();
+                if res.sample_errors.len() < 3 && !res.sample_errors.contains(&msg) {
+                    res.sample_errors.push(msg);
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+/// Runs `bench writes` and prints (and optionally writes) the markdown table.
+pub async fn run(args: WritesArgs) -> anyhow::Result<()> {
+    let binary = args.cluster.binary()?;
+    eprintln!(
+        "starting a {}-node cluster with {}",
+        args.nodes,
+        binary.display()
+    );
+    let mut cluster = args.cluster.builder(args.nodes)?.start().await?;
+    if args.cluster.keep {
+        eprintln!("keeping {}", cluster.keep_dir().display());
+    }
+    let admin = cluster.client()?;
+    let mut fleets = Vec::new();
+    for k in 0..args.fleets.max(1) {
+        let fleet = admin
+            .create_fleet(CreateFleetInput {
+                name: format!("bench-fleet-{k}"),
+                description: Some("write benchmark".to_owned()),
+                ..Default::default()
+            })
+            .await
+            .context("creating the benchmark fleets")?;
+        fleets.push(fleet.fleet_id);
+    }
+    let endpoints = cluster.endpoints();
+    let mut rows = Vec::new();
+    for &clients in &args.clients {
+        let clients = clients.max(1);
+        eprintln!(
+            "{clients} clients: {:?} warm-up, {:?} measured",
+            args.warmup, args.duration
+        );
+        let warmup_until = Instant::now() + args.warmup;
+        let until = warmup_until + args.duration;
+        let leader = cluster.leader_index().await;
+        let mut tasks = Vec::new();
+        for task in 0..clients {
+            let opts = ClientOptions {
+                endpoints: vec![endpoints[task % endpoints.len()].clone()],
+                attempt_timeout: Duration::from_secs(5),
+                total_timeout: Duration::from_secs(10),
+                consistency: Consistency::Linearizable,
+            };
+            let client = Client::with_options(opts)?;
+            let fleet = fleets[task % fleets.len()].clone();
+            let via_leader = leader == Some(task % endpoints.len());
+            let handle = tokio::spawn(writer(client, fleet, task, warmup_until, until));
+            tasks.push((via_leader, handle));
+        }
+        let mut row = WritesRow {
+            clients,
+            ok: 0,
+            errors: 0,
+            elapsed: Duration::ZERO,
+            latency: new_histogram(),
+            via_leader: new_histogram(),
+            via_follower: new_histogram(),
+            sample_errors: Vec::new(),
+        };
+        for (via_leader, t) in tasks {
+            let r = t.await.context("writer task panicked")?;
+            row.ok += r.ok;
+            row.errors += r.errors;
+            row.latency.add(&r.latency).context("merging histograms")?;
+            let by_role = if via_leader {
+                &mut row.via_leader
+            } else {
+                &mut row.via_follower
+            };
+            by_role.add(&r.latency).context("merging histograms")?;
+            for e in r.sample_errors {
+                if row.sample_errors.len() < 5 && !row.sample_errors.contains(&e) {
+                    row.sample_errors.push(e);
+                }
+            }
+        }
+        // The last call of each task may end after `until`; count from the warm-up end.
+        row.elapsed = warmup_until.elapsed();
+        for e in &row.sample_errors {
+            eprintln!("  error sample: {e}");
+        }
+        rows.push(row);
+    }
+    drop(cluster);
+    emit(&render(&args, &binary, &rows), args.out.as_deref())
+}
+
+/// The markdown report.
+pub fn render(args: &WritesArgs, binary: &std::path::Path, rows: &[WritesRow]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "### Write throughput: `update_fleet`, {} nodes\n",
+        args.nodes
+    );
+    let _ = writeln!(
+        s,
+        "gamefleetd {}; {:?} measured per row after {:?} warm-up; {} fleets; each client bound to one \
+         node round-robin (followers forward to the leader); latency per call including client retries.\n",
+        describe_binary(binary),
+        args.duration,
+        args.warmup,
+        args.fleets.max(1)
+    );
+    let _ = writeln!(
+        s,
+        "| clients | writes | errors | writes/s | p50 ms | p90 ms | p99 ms | max ms |"
+    );
+    let _ = writeln!(s, "|--:|--:|--:|--:|--:|--:|--:|--:|");
+    for r in rows {
+        let secs = r.elapsed.as_secs_f64().max(1e-9);
+        let h = &r.latency;
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.0} | {} | {} | {} | {} |",
+            r.clients,
+            r.ok,
+            r.errors,
+            r.ok as f64 / secs,
+            ms(h.value_at_quantile(0.50)),
+            ms(h.value_at_quantile(0.90)),
+            ms(h.value_at_quantile(0.99)),
+            ms(h.max()),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nBy the node a client is bound to (the leader when the row started, or a follower that \
+         forwards):\n"
+    );
+    let _ = writeln!(
+        s,
+        "| clients | bound to | writes | p50 ms | p90 ms | p99 ms | max ms |"
+    );
+    let _ = writeln!(s, "|--:|:--|--:|--:|--:|--:|--:|");
+    for r in rows {
+        for (role, h) in [("leader", &r.via_leader), ("follower", &r.via_follower)] {
+            if h.is_empty() {
+                continue;
+            }
+            let _ = writeln!(
+                s,
+                "| {} | {role} | {} | {} | {} | {} | {} |",
+                r.clients,
+                h.len(),
+                ms(h.value_at_quantile(0.50)),
+                ms(h.value_at_quantile(0.90)),
+                ms(h.value_at_quantile(0.99)),
+                ms(h.max()),
+            );
+        }
+    }
+    s
+}

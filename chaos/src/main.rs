@@ -1,0 +1,95 @@
+//! The `gamefleet-chaos` command: benchmarks (and, later, chaos runs) against local clusters of
+//! real `gamefleetd` processes.
+//!
+//! ```text
+//! gamefleet-chaos bench writes --nodes 3 --clients 1,64 --duration 10s [--gamefleetd PATH] [--out FILE]
+//! gamefleet-chaos bench failover --runs 5 [--gamefleetd PATH] [--out FILE]
+//! ```
+//!
+//! Thin shell: argument parsing and dispatch only; the work lives in the library.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use gamefleet_chaos::bench::{failover::FailoverArgs, writes::WritesArgs};
+
+/// Fault injection and benchmarks for gamefleet clusters.
+#[derive(Debug, Parser)]
+#[command(name = "gamefleet-chaos", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Benchmarks against a local cluster (use a release gamefleetd).
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCmd {
+    /// Replicated write throughput and latency (`update_fleet`) per client count.
+    Writes(WritesArgs),
+    /// Time from a SIGKILL of the leader to the first acknowledged write after it.
+    Failover(FailoverArgs),
+}
+
+/// Resolves on the first SIGINT or SIGTERM, naming it.
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the tokio runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let work = async {
+            match cli.command {
+                Cmd::Bench(BenchCmd::Writes(args)) => {
+                    gamefleet_chaos::bench::writes::run(args).await
+                }
+                Cmd::Bench(BenchCmd::Failover(args)) => {
+                    gamefleet_chaos::bench::failover::run(args).await
+                }
+            }
+        };
+        // NB: on SIGINT/SIGTERM the work future is dropped, and with it any cluster it owns,
+        // whose Drop kills and reaps the nodes and removes their directory.
+        tokio::select! {
+            res = work => res,
+            sig = interrupted() => Err(anyhow::anyhow!("interrupted by {sig}; the local cluster was stopped")),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

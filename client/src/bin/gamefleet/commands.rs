@@ -1,0 +1,262 @@
+//! Runs one parsed `gamefleet` command through [`gamefleet_client::Client`]
+//! and returns what to print: pretty JSON of the domain types with `--json`,
+//! else text and tables (see `render`).
+//!
+//! This module does no printing itself, so `main` alone decides what goes to
+//! stdout, stderr and the exit code.
+
+use gamefleet_client::{
+    Client, ClientError, ClientOptions, Consistency, CreateFleetInput, ResourceCreationLimitPolicy,
+    UpdateFleetInput,
+};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::cli::{
+    Cli, ClusterCommand, Command, CreateArgs, FleetCommand, LimitPolicyArgs, NodeCommand,
+    UpdateArgs,
+};
+use crate::render;
+
+/// Runs the command; the `Ok` value is the complete output for stdout.
+pub async fn run(cli: Cli) -> Result<String, ClientError> {
+    let client = client(&cli)?;
+    let json = cli.json;
+    match cli.command {
+        Command::Cluster(ClusterCommand::Status) => {
+            let status = client.cluster_status().await?;
+            output(json, &status, render::cluster_status)
+        }
+        Command::Node(NodeCommand::List) => {
+            let status = client.cluster_status().await?;
+            output(json, &status.nodes, |nodes| render::nodes(nodes))
+        }
+        Command::Node(NodeCommand::Join { new_node_addr }) => {
+            let (cluster_id, node_id) = client.join_node(&new_node_addr).await?;
+            output(
+                json,
+                &json!({ "ClusterId": cluster_id, "NodeId": node_id }),
+                |_| {
+                    format!(
+                        "node at {new_node_addr} joined cluster {cluster_id} as node {node_id}\n"
+                    )
+                },
+            )
+        }
+        Command::Node(NodeCommand::Remove { node }) => {
+            let node_id = client.remove_node(&node).await?;
+            output(json, &json!({ "NodeId": node_id }), |_| {
+                format!("removed node {node_id}\n")
+            })
+        }
+        Command::Fleet(FleetCommand::Create(args)) => {
+            let fleet = client.create_fleet(create_input(args)).await?;
+            output(json, &fleet, |f| render::fleets(std::slice::from_ref(f)))
+        }
+        Command::Fleet(FleetCommand::List) => {
+            let ids = client.list_fleets().await?;
+            output(json, &ids, |ids| render::fleet_ids(ids))
+        }
+        Command::Fleet(FleetCommand::Describe { fleet_ids }) => {
+            let fleets = client.describe_fleets(&fleet_ids).await?;
+            output(json, &fleets, |fleets| render::fleets(fleets))
+        }
+        Command::Fleet(FleetCommand::Update(args)) => {
+            let input = update_input(args);
+            let fleet_id = input.fleet_id.clone();
+            client.update_fleet(input).await?;
+            output(json, &json!({ "FleetId": fleet_id }), |_| {
+                format!("updated fleet {fleet_id}\n")
+            })
+        }
+        Command::Fleet(FleetCommand::Delete { fleet_id }) => {
+            client.delete_fleet(&fleet_id).await?;
+            output(json, &json!({ "FleetId": fleet_id }), |_| {
+                format!("deleting fleet {fleet_id}\n")
+            })
+        }
+    }
+}
+
+/// The client for the global options: `--timeout` bounds the whole call
+/// (and each attempt), `--stale` switches reads to the local replica.
+fn client(cli: &Cli) -> Result<Client, ClientError> {
+    let mut opts = ClientOptions {
+        endpoints: cli.endpoints.clone(),
+        ..ClientOptions::default()
+    };
+    if let Some(total) = cli.timeout {
+        opts.total_timeout = total;
+        opts.attempt_timeout = opts.attempt_timeout.min(total);
+    }
+    if cli.stale {
+        opts.consistency = Consistency::Stale;
+    }
+    Client::with_options(opts)
+}
+
+/// Pretty JSON of `value` with `--json`, else `text(value)`.
+fn output<T: Serialize>(
+    json: bool,
+    value: &T,
+    text: impl FnOnce(&T) -> String,
+) -> Result<String, ClientError> {
+    if !json {
+        return Ok(text(value));
+    }
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .map_err(|e| ClientError::internal(format!("cannot encode JSON: {e}")))
+}
+
+fn limit_policy(args: &LimitPolicyArgs) -> Option<ResourceCreationLimitPolicy> {
+    // clap makes both options required together.
+    match (args.new_sessions_per_creator, args.policy_period_minutes) {
+        (Some(sessions), Some(minutes)) => Some(ResourceCreationLimitPolicy {
+            new_game_sessions_per_creator: sessions,
+            policy_period_in_minutes: minutes,
+        }),
+        _ => None,
+    }
+}
+
+fn create_input(args: CreateArgs) -> CreateFleetInput {
+    CreateFleetInput {
+        resource_creation_limit_policy: limit_policy(&args.limit),
+        name: args.name,
+        description: args.description,
+        protection_policy: args.protection.map(Into::into),
+        metric_groups: args.metric_groups,
+        tags: args.tags,
+        idempotency_token: args.idempotency_token,
+    }
+}
+
+fn update_input(args: UpdateArgs) -> UpdateFleetInput {
+    let metric_groups = if args.clear_metric_groups {
+        Some(Vec::new())
+    } else if args.metric_groups.is_empty() {
+        None
+    } else {
+        Some(args.metric_groups)
+    };
+    UpdateFleetInput {
+        resource_creation_limit_policy: limit_policy(&args.limit),
+        fleet_id: args.fleet_id,
+        name: args.name,
+        description: args.description,
+        protection_policy: args.protection.map(Into::into),
+        metric_groups,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use gamefleet_client::{ErrorKind, ProtectionPolicy, Tag};
+
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(
+            ["gamefleet", "--endpoints", "127.0.0.1:7400"]
+                .into_iter()
+                .chain(args.iter().copied()),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn create_args_become_the_input() {
+        let Command::Fleet(FleetCommand::Create(args)) = cli(&[
+            "fleet",
+            "create",
+            "--name",
+            "arena",
+            "--protection",
+            "FullProtection",
+            "--new-sessions-per-creator",
+            "2",
+            "--policy-period-minutes",
+            "5",
+            "--tag",
+            "k=v",
+        ])
+        .command
+        else {
+            panic!("not a create");
+        };
+        let input = create_input(args);
+        assert_eq!(
+            input,
+            CreateFleetInput {
+                name: "arena".into(),
+                protection_policy: Some(ProtectionPolicy::FullProtection),
+                resource_creation_limit_policy: Some(ResourceCreationLimitPolicy {
+                    new_game_sessions_per_creator: 2,
+                    policy_period_in_minutes: 5,
+                }),
+                tags: vec![Tag::new("k", "v")],
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn update_metric_groups_set_clear_or_keep() {
+        let input = |args: &[&str]| {
+            let Command::Fleet(FleetCommand::Update(u)) = cli(args).command else {
+                panic!("not an update");
+            };
+            update_input(u)
+        };
+        let u = input(&["fleet", "update", "fleet-1", "--name", "n"]);
+        assert_eq!(u.fleet_id, "fleet-1");
+        assert_eq!(u.name.as_deref(), Some("n"));
+        assert_eq!(u.metric_groups, None);
+        let u = input(&["fleet", "update", "fleet-1", "--clear-metric-groups"]);
+        assert_eq!(u.metric_groups, Some(vec![]));
+        let u = input(&[
+            "fleet",
+            "update",
+            "fleet-1",
+            "--metric-group",
+            "a",
+            "--metric-group",
+            "b",
+        ]);
+        assert_eq!(
+            u.metric_groups,
+            Some(vec!["a".to_string(), "b".to_string()])
+        );
+    }
+
+    #[test]
+    fn global_options_shape_the_client() {
+        let c = client(&cli(&["--stale", "--timeout", "2", "fleet", "list"])).unwrap();
+        assert_eq!(c.consistency(), Consistency::Stale);
+        assert_eq!(c.endpoints(), ["127.0.0.1:7400"]);
+        let c = client(&cli(&["fleet", "list"])).unwrap();
+        assert_eq!(c.consistency(), Consistency::Linearizable);
+    }
+
+    #[tokio::test]
+    async fn bad_endpoints_fail_before_any_request() {
+        let cli = Cli::try_parse_from(["gamefleet", "--endpoints", "https://x:1", "fleet", "list"])
+            .unwrap();
+        let err = run(cli).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidRequest);
+        assert!(
+            err.to_string().starts_with("InvalidRequest: endpoint"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn json_output_is_pretty_and_ends_with_a_newline() {
+        let out = output(true, &json!({ "FleetId": "fleet-1" }), |_| unreachable!()).unwrap();
+        assert_eq!(out, "{\n  \"FleetId\": \"fleet-1\"\n}\n");
+        let out = output(false, &1, |v| format!("text {v}\n")).unwrap();
+        assert_eq!(out, "text 1\n");
+    }
+}

@@ -1,0 +1,572 @@
+//! Hand-written conversions between the wire types (`gamefleet_proto::v1`)
+//! and the domain types of `types`.
+//!
+//! Invariant: this is the only module that knows how proto encodes "absent"
+//! (`0` times and ids, empty strings, `UNSPECIFIED` enums). Conversions from
+//! proto never fail: unknown enum values become `FleetStatus::Unknown` or the
+//! default protection policy, so a newer server does not break this client.
+
+use gamefleet_proto::v1 as pb;
+
+use crate::types::{
+    ClusterStatus, CreateFleetInput, Fleet, FleetStatus, NodeStatus, ProtectionPolicy,
+    ResourceCreationLimitPolicy, Tag, UpdateFleetInput,
+};
+
+fn non_empty(s: String) -> Option<String> {
+    if s.is_empty() { None } else { Some(s) }
+}
+
+fn non_zero(n: u64) -> Option<u64> {
+    if n == 0 { None } else { Some(n) }
+}
+
+impl From<pb::FleetStatus> for FleetStatus {
+    fn from(s: pb::FleetStatus) -> FleetStatus {
+        match s {
+            pb::FleetStatus::Unspecified => FleetStatus::Unknown,
+            pb::FleetStatus::New => FleetStatus::New,
+            pb::FleetStatus::Downloading => FleetStatus::Downloading,
+            pb::FleetStatus::Validating => FleetStatus::Validating,
+            pb::FleetStatus::Building => FleetStatus::Building,
+            pb::FleetStatus::Activating => FleetStatus::Activating,
+            pb::FleetStatus::Active => FleetStatus::Active,
+            pb::FleetStatus::Deleting => FleetStatus::Deleting,
+            pb::FleetStatus::Error => FleetStatus::Error,
+            pb::FleetStatus::Terminated => FleetStatus::Terminated,
+        }
+    }
+}
+
+impl From<FleetStatus> for pb::FleetStatus {
+    fn from(s: FleetStatus) -> pb::FleetStatus {
+        match s {
+            FleetStatus::Unknown => pb::FleetStatus::Unspecified,
+            FleetStatus::New => pb::FleetStatus::New,
+            FleetStatus::Downloading => pb::FleetStatus::Downloading,
+            FleetStatus::Validating => pb::FleetStatus::Validating,
+            FleetStatus::Building => pb::FleetStatus::Building,
+            FleetStatus::Activating => pb::FleetStatus::Activating,
+            FleetStatus::Active => pb::FleetStatus::Active,
+            FleetStatus::Deleting => pb::FleetStatus::Deleting,
+            FleetStatus::Error => pb::FleetStatus::Error,
+            FleetStatus::Terminated => pb::FleetStatus::Terminated,
+        }
+    }
+}
+
+impl FleetStatus {
+    /// From a raw proto enum value; unknown values become `Unknown`.
+    pub fn from_proto_i32(v: i32) -> FleetStatus {
+        pb::FleetStatus::try_from(v)
+            .map(FleetStatus::from)
+            .unwrap_or(FleetStatus::Unknown)
+    }
+}
+
+impl From<ProtectionPolicy> for pb::ProtectionPolicy {
+    fn from(p: ProtectionPolicy) -> pb::ProtectionPolicy {
+        match p {
+            ProtectionPolicy::NoProtection => pb::ProtectionPolicy::NoProtection,
+            ProtectionPolicy::FullProtection => pb::ProtectionPolicy::FullProtection,
+        }
+    }
+}
+
+impl ProtectionPolicy {
+    /// From a raw proto enum value; `UNSPECIFIED` and unknown values are
+    /// `NoProtection` (GameLift's default).
+    pub fn from_proto_i32(v: i32) -> ProtectionPolicy {
+        match pb::ProtectionPolicy::try_from(v) {
+            Ok(pb::ProtectionPolicy::FullProtection) => ProtectionPolicy::FullProtection,
+            _ => ProtectionPolicy::NoProtection,
+        }
+    }
+}
+
+impl From<pb::Tag> for Tag {
+    fn from(t: pb::Tag) -> Tag {
+        Tag {
+            key: t.key,
+            value: t.value,
+        }
+    }
+}
+
+impl From<Tag> for pb::Tag {
+    fn from(t: Tag) -> pb::Tag {
+        pb::Tag {
+            key: t.key,
+            value: t.value,
+        }
+    }
+}
+
+impl From<pb::ResourceCreationLimitPolicy> for ResourceCreationLimitPolicy {
+    fn from(p: pb::ResourceCreationLimitPolicy) -> ResourceCreationLimitPolicy {
+        ResourceCreationLimitPolicy {
+            new_game_sessions_per_creator: p.new_game_sessions_per_creator,
+            policy_period_in_minutes: p.policy_period_in_minutes,
+        }
+    }
+}
+
+impl From<ResourceCreationLimitPolicy> for pb::ResourceCreationLimitPolicy {
+    fn from(p: ResourceCreationLimitPolicy) -> pb::ResourceCreationLimitPolicy {
+        pb::ResourceCreationLimitPolicy {
+            new_game_sessions_per_creator: p.new_game_sessions_per_creator,
+            policy_period_in_minutes: p.policy_period_in_minutes,
+        }
+    }
+}
+
+impl From<pb::FleetAttributes> for Fleet {
+    fn from(a: pb::FleetAttributes) -> Fleet {
+        Fleet {
+            fleet_id: a.fleet_id,
+            fleet_arn: a.fleet_arn,
+            name: a.name,
+            description: non_empty(a.description),
+            creation_time: a.creation_time_millis,
+            termination_time: (a.termination_time_millis != 0).then_some(a.termination_time_millis),
+            status: FleetStatus::from_proto_i32(a.status),
+            new_game_session_protection_policy: ProtectionPolicy::from_proto_i32(
+                a.new_game_session_protection_policy,
+            ),
+            resource_creation_limit_policy: a.resource_creation_limit_policy.map(Into::into),
+            metric_groups: a.metric_groups,
+            tags: a.tags.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<Fleet> for pb::FleetAttributes {
+    fn from(f: Fleet) -> pb::FleetAttributes {
+        pb::FleetAttributes {
+            fleet_id: f.fleet_id,
+            fleet_arn: f.fleet_arn,
+            name: f.name,
+            description: f.description.unwrap_or_default(),
+            creation_time_millis: f.creation_time,
+            termination_time_millis: f.termination_time.unwrap_or(0),
+            status: pb::FleetStatus::from(f.status) as i32,
+            new_game_session_protection_policy: pb::ProtectionPolicy::from(
+                f.new_game_session_protection_policy,
+            ) as i32,
+            resource_creation_limit_policy: f.resource_creation_limit_policy.map(Into::into),
+            metric_groups: f.metric_groups,
+            tags: f.tags.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<pb::NodeStatus> for NodeStatus {
+    fn from(n: pb::NodeStatus) -> NodeStatus {
+        NodeStatus {
+            node_id: n.node_id,
+            name: n.name,
+            address: n.address,
+            role: n.role,
+            voter: n.voter,
+            term: n.term,
+            last_log_index: n.last_log_index,
+            last_applied_index: n.last_applied_index,
+            snapshot_index: n.snapshot_index,
+            purged_index: n.purged_index,
+            health: n.health,
+            labels: n.labels.into_iter().collect(),
+            state_hash: n.state_hash,
+            cluster_id: n.cluster_id,
+            leader_id: non_zero(n.leader_id),
+        }
+    }
+}
+
+impl From<NodeStatus> for pb::NodeStatus {
+    fn from(n: NodeStatus) -> pb::NodeStatus {
+        pb::NodeStatus {
+            node_id: n.node_id,
+            name: n.name,
+            address: n.address,
+            role: n.role,
+            voter: n.voter,
+            term: n.term,
+            last_log_index: n.last_log_index,
+            last_applied_index: n.last_applied_index,
+            snapshot_index: n.snapshot_index,
+            purged_index: n.purged_index,
+            health: n.health,
+            labels: n.labels.into_iter().collect(),
+            state_hash: n.state_hash,
+            cluster_id: n.cluster_id,
+            leader_id: n.leader_id.unwrap_or(0),
+        }
+    }
+}
+
+impl From<pb::ClusterStatusResponse> for ClusterStatus {
+    fn from(r: pb::ClusterStatusResponse) -> ClusterStatus {
+        ClusterStatus {
+            cluster_id: r.cluster_id,
+            leader_id: non_zero(r.leader_id),
+            leader_name: r.leader_name,
+            term: r.term,
+            nodes: r.nodes.into_iter().map(Into::into).collect(),
+            answered_by: r.answered_by,
+        }
+    }
+}
+
+impl From<ClusterStatus> for pb::ClusterStatusResponse {
+    fn from(s: ClusterStatus) -> pb::ClusterStatusResponse {
+        pb::ClusterStatusResponse {
+            cluster_id: s.cluster_id,
+            leader_id: s.leader_id.unwrap_or(0),
+            leader_name: s.leader_name,
+            term: s.term,
+            nodes: s.nodes.into_iter().map(Into::into).collect(),
+            answered_by: s.answered_by,
+        }
+    }
+}
+
+impl CreateFleetInput {
+    /// The request for this input, carrying the given idempotency token.
+    pub(crate) fn into_request(self, idempotency_token: String) -> pb::CreateFleetRequest {
+        pb::CreateFleetRequest {
+            name: self.name,
+            description: self.description,
+            new_game_session_protection_policy: self
+                .protection_policy
+                .map_or(pb::ProtectionPolicy::Unspecified, Into::into)
+                as i32,
+            resource_creation_limit_policy: self.resource_creation_limit_policy.map(Into::into),
+            metric_groups: self.metric_groups,
+            tags: self.tags.into_iter().map(Into::into).collect(),
+            idempotency_token: Some(idempotency_token),
+        }
+    }
+}
+
+impl From<UpdateFleetInput> for pb::UpdateFleetAttributesRequest {
+    fn from(u: UpdateFleetInput) -> pb::UpdateFleetAttributesRequest {
+        pb::UpdateFleetAttributesRequest {
+            fleet_id: u.fleet_id,
+            name: u.name,
+            description: u.description,
+            new_game_session_protection_policy: u
+                .protection_policy
+                .map(|p| pb::ProtectionPolicy::from(p) as i32),
+            resource_creation_limit_policy: u.resource_creation_limit_policy.map(Into::into),
+            metric_groups: u.metric_groups.map(|values| pb::StringList { values }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn sample_proto_fleet() -> pb::FleetAttributes {
+        pb::FleetAttributes {
+            fleet_id: "fleet-1234".into(),
+            fleet_arn: "arn:aws:gamelift:local::fleet/fleet-1234".into(),
+            name: "arena".into(),
+            description: "ranked arena".into(),
+            creation_time_millis: 1_700_000_000_123,
+            termination_time_millis: 0,
+            status: pb::FleetStatus::Active as i32,
+            new_game_session_protection_policy: pb::ProtectionPolicy::FullProtection as i32,
+            resource_creation_limit_policy: Some(pb::ResourceCreationLimitPolicy {
+                new_game_sessions_per_creator: 3,
+                policy_period_in_minutes: 15,
+            }),
+            metric_groups: vec!["arena-metrics".into()],
+            tags: vec![pb::Tag {
+                key: "team".into(),
+                value: "core".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn fleet_from_proto_maps_every_field() {
+        let f = Fleet::from(sample_proto_fleet());
+        assert_eq!(f.fleet_id, "fleet-1234");
+        assert_eq!(f.fleet_arn, "arn:aws:gamelift:local::fleet/fleet-1234");
+        assert_eq!(f.name, "arena");
+        assert_eq!(f.description.as_deref(), Some("ranked arena"));
+        assert_eq!(f.creation_time, 1_700_000_000_123);
+        assert_eq!(f.termination_time, None);
+        assert_eq!(f.status, FleetStatus::Active);
+        assert_eq!(
+            f.new_game_session_protection_policy,
+            ProtectionPolicy::FullProtection
+        );
+        assert_eq!(
+            f.resource_creation_limit_policy,
+            Some(ResourceCreationLimitPolicy {
+                new_game_sessions_per_creator: 3,
+                policy_period_in_minutes: 15
+            })
+        );
+        assert_eq!(f.metric_groups, vec!["arena-metrics".to_string()]);
+        assert_eq!(f.tags, vec![Tag::new("team", "core")]);
+    }
+
+    #[test]
+    fn fleet_json_uses_gamelift_names() {
+        let mut p = sample_proto_fleet();
+        p.termination_time_millis = 1_700_000_999_000;
+        p.status = pb::FleetStatus::Terminated as i32;
+        let v = serde_json::to_value(Fleet::from(p)).unwrap();
+        assert_eq!(
+            v,
+            json!({
+                "FleetId": "fleet-1234",
+                "FleetArn": "arn:aws:gamelift:local::fleet/fleet-1234",
+                "Name": "arena",
+                "Description": "ranked arena",
+                "CreationTime": 1_700_000_000_123i64,
+                "TerminationTime": 1_700_000_999_000i64,
+                "Status": "TERMINATED",
+                "NewGameSessionProtectionPolicy": "FullProtection",
+                "ResourceCreationLimitPolicy": {
+                    "NewGameSessionsPerCreator": 3,
+                    "PolicyPeriodInMinutes": 15
+                },
+                "MetricGroups": ["arena-metrics"],
+                "Tags": [{"Key": "team", "Value": "core"}]
+            })
+        );
+    }
+
+    #[test]
+    fn absent_proto_values_become_none_and_null() {
+        let p = pb::FleetAttributes {
+            fleet_id: "fleet-x".into(),
+            status: pb::FleetStatus::New as i32,
+            ..Default::default()
+        };
+        let f = Fleet::from(p);
+        assert_eq!(f.description, None);
+        assert_eq!(f.termination_time, None);
+        assert_eq!(f.resource_creation_limit_policy, None);
+        assert_eq!(
+            f.new_game_session_protection_policy,
+            ProtectionPolicy::NoProtection
+        );
+        let v = serde_json::to_value(&f).unwrap();
+        assert_eq!(v["TerminationTime"], serde_json::Value::Null);
+        assert_eq!(v["Description"], serde_json::Value::Null);
+        assert_eq!(v["Status"], "NEW");
+        assert_eq!(v["NewGameSessionProtectionPolicy"], "NoProtection");
+    }
+
+    #[test]
+    fn unknown_enum_values_do_not_fail() {
+        let p = pb::FleetAttributes {
+            status: 999,
+            new_game_session_protection_policy: 999,
+            ..Default::default()
+        };
+        let f = Fleet::from(p);
+        assert_eq!(f.status, FleetStatus::Unknown);
+        assert_eq!(
+            f.new_game_session_protection_policy,
+            ProtectionPolicy::NoProtection
+        );
+        assert_eq!(FleetStatus::from_proto_i32(0), FleetStatus::Unknown);
+    }
+
+    #[test]
+    fn every_fleet_status_round_trips_and_serializes_as_its_name() {
+        for raw in 1..=9 {
+            let s = FleetStatus::from_proto_i32(raw);
+            assert_ne!(s, FleetStatus::Unknown, "{raw}");
+            assert_eq!(pb::FleetStatus::from(s) as i32, raw);
+            let name = pb::FleetStatus::try_from(raw).unwrap().as_str_name();
+            assert_eq!(format!("FLEET_STATUS_{}", s.as_str()), name);
+            assert_eq!(serde_json::to_value(s).unwrap(), json!(s.as_str()));
+        }
+    }
+
+    #[test]
+    fn fleet_round_trips_through_proto() {
+        let p = sample_proto_fleet();
+        assert_eq!(pb::FleetAttributes::from(Fleet::from(p.clone())), p);
+        let json = serde_json::to_string(&Fleet::from(p.clone())).unwrap();
+        let back: Fleet = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, Fleet::from(p));
+    }
+
+    fn sample_proto_node(id: u64, role: &str) -> pb::NodeStatus {
+        pb::NodeStatus {
+            node_id: id,
+            name: format!("n{id}"),
+            address: format!("127.0.0.1:740{id}"),
+            role: role.into(),
+            voter: true,
+            term: 7,
+            last_log_index: 100,
+            last_applied_index: 99,
+            snapshot_index: 50,
+            purged_index: 40,
+            health: "ok".into(),
+            labels: HashMap::from([("location".to_string(), "custom-eu".to_string())]),
+            state_hash: "abcd".into(),
+            cluster_id: "c-1".into(),
+            leader_id: 2,
+        }
+    }
+
+    #[test]
+    fn cluster_status_from_proto() {
+        let r = pb::ClusterStatusResponse {
+            cluster_id: "c-1".into(),
+            leader_id: 2,
+            leader_name: "n2".into(),
+            term: 7,
+            nodes: vec![
+                sample_proto_node(1, "FOLLOWER"),
+                sample_proto_node(2, "LEADER"),
+            ],
+            answered_by: 1,
+        };
+        let s = ClusterStatus::from(r.clone());
+        assert_eq!(s.leader_id, Some(2));
+        assert_eq!(s.leader().map(|n| n.name.as_str()), Some("n2"));
+        assert_eq!(s.nodes[0].labels["location"], "custom-eu");
+        assert_eq!(s.nodes[0].leader_id, Some(2));
+        assert_eq!(s.nodes[0].purged_index, 40);
+        assert_eq!(pb::ClusterStatusResponse::from(s.clone()), r);
+
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(v["ClusterId"], "c-1");
+        assert_eq!(v["LeaderId"], 2);
+        assert_eq!(v["LeaderName"], "n2");
+        assert_eq!(v["AnsweredBy"], 1);
+        let n = &v["Nodes"][0];
+        for key in [
+            "NodeId",
+            "Name",
+            "Address",
+            "Role",
+            "Voter",
+            "Term",
+            "LastLogIndex",
+            "LastAppliedIndex",
+            "SnapshotIndex",
+            "PurgedIndex",
+            "Health",
+            "Labels",
+            "StateHash",
+            "ClusterId",
+            "LeaderId",
+        ] {
+            assert!(n.get(key).is_some(), "missing {key} in {n}");
+        }
+        assert_eq!(n.as_object().unwrap().len(), 15);
+    }
+
+    #[test]
+    fn no_leader_is_none() {
+        let s = ClusterStatus::from(pb::ClusterStatusResponse {
+            nodes: vec![pb::NodeStatus {
+                leader_id: 0,
+                ..sample_proto_node(1, "CANDIDATE")
+            }],
+            ..Default::default()
+        });
+        assert_eq!(s.leader_id, None);
+        assert!(s.leader().is_none());
+        assert_eq!(s.nodes[0].leader_id, None);
+        assert_eq!(serde_json::to_value(&s).unwrap()["LeaderId"], json!(null));
+    }
+
+    #[test]
+    fn create_input_to_request() {
+        let input = CreateFleetInput {
+            name: "arena".into(),
+            description: Some("d".into()),
+            protection_policy: Some(ProtectionPolicy::FullProtection),
+            resource_creation_limit_policy: Some(ResourceCreationLimitPolicy {
+                new_game_sessions_per_creator: 1,
+                policy_period_in_minutes: 2,
+            }),
+            metric_groups: vec!["g".into()],
+            tags: vec![Tag::new("k", "v")],
+            idempotency_token: None,
+        };
+        let r = input.into_request("tok-1".into());
+        assert_eq!(r.name, "arena");
+        assert_eq!(r.description.as_deref(), Some("d"));
+        assert_eq!(
+            r.new_game_session_protection_policy,
+            pb::ProtectionPolicy::FullProtection as i32
+        );
+        assert_eq!(
+            r.resource_creation_limit_policy,
+            Some(pb::ResourceCreationLimitPolicy {
+                new_game_sessions_per_creator: 1,
+                policy_period_in_minutes: 2
+            })
+        );
+        assert_eq!(r.metric_groups, vec!["g".to_string()]);
+        assert_eq!(r.tags[0].key, "k");
+        assert_eq!(r.idempotency_token.as_deref(), Some("tok-1"));
+
+        // No policy given: the server picks its default.
+        let r = CreateFleetInput::default().into_request("t".into());
+        assert_eq!(
+            r.new_game_session_protection_policy,
+            pb::ProtectionPolicy::Unspecified as i32
+        );
+        assert_eq!(r.description, None);
+    }
+
+    #[test]
+    fn update_input_to_request() {
+        let r = pb::UpdateFleetAttributesRequest::from(UpdateFleetInput {
+            fleet_id: "fleet-1".into(),
+            ..Default::default()
+        });
+        assert_eq!(r.fleet_id, "fleet-1");
+        assert_eq!(r.name, None);
+        assert_eq!(r.new_game_session_protection_policy, None);
+        assert_eq!(r.metric_groups, None, "None must leave metric groups alone");
+
+        let r = pb::UpdateFleetAttributesRequest::from(UpdateFleetInput {
+            fleet_id: "fleet-1".into(),
+            name: Some("n".into()),
+            description: Some("d".into()),
+            protection_policy: Some(ProtectionPolicy::NoProtection),
+            resource_creation_limit_policy: Some(ResourceCreationLimitPolicy {
+                new_game_sessions_per_creator: 5,
+                policy_period_in_minutes: 6,
+            }),
+            metric_groups: Some(vec![]),
+        });
+        assert_eq!(r.name.as_deref(), Some("n"));
+        assert_eq!(r.description.as_deref(), Some("d"));
+        assert_eq!(
+            r.new_game_session_protection_policy,
+            Some(pb::ProtectionPolicy::NoProtection as i32)
+        );
+        assert_eq!(
+            r.resource_creation_limit_policy
+                .unwrap()
+                .policy_period_in_minutes,
+            6
+        );
+        assert_eq!(
+            r.metric_groups,
+            Some(pb::StringList { values: vec![] }),
+            "Some(empty) must clear metric groups"
+        );
+    }
+}

@@ -1,0 +1,232 @@
+//! Domain types of the client API: fleets, cluster status, and the inputs of
+//! the fleet operations.
+//!
+//! These are plain data with GameLift-style PascalCase JSON (`FleetId`,
+//! `CreationTime`, ...), so the CLI and tools can print them. They know
+//! nothing about protobuf; the conversions live in `convert`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A fleet's attributes, as GameLift's `FleetAttributes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Fleet {
+    /// The fleet id (`fleet-…`).
+    pub fleet_id: String,
+    /// The fleet ARN.
+    pub fleet_arn: String,
+    /// The fleet's name.
+    pub name: String,
+    /// The description, if one was set.
+    pub description: Option<String>,
+    /// Creation time, Unix epoch milliseconds.
+    pub creation_time: i64,
+    /// Termination time, Unix epoch milliseconds; `None` while not terminated.
+    pub termination_time: Option<i64>,
+    /// The fleet's status.
+    pub status: FleetStatus,
+    /// The protection policy given to new game sessions.
+    pub new_game_session_protection_policy: ProtectionPolicy,
+    /// The per-creator game session creation limit, if any.
+    pub resource_creation_limit_policy: Option<ResourceCreationLimitPolicy>,
+    /// Metric groups (at most one).
+    pub metric_groups: Vec<String>,
+    /// Tags.
+    pub tags: Vec<Tag>,
+}
+
+/// A key/value tag.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    /// Tag key, 1-128 characters.
+    pub key: String,
+    /// Tag value, 0-256 characters.
+    pub value: String,
+}
+
+impl Tag {
+    /// A tag with the given key and value.
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Tag {
+        Tag {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// Limits how many game sessions one creator may create in a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResourceCreationLimitPolicy {
+    /// Game sessions one creator may create per period.
+    pub new_game_sessions_per_creator: i32,
+    /// The period, in minutes.
+    pub policy_period_in_minutes: i32,
+}
+
+/// GameLift's `NewGameSessionProtectionPolicy`; serialized as
+/// `"NoProtection"` / `"FullProtection"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum ProtectionPolicy {
+    /// Game sessions may be terminated during scale-down (the default).
+    #[default]
+    NoProtection,
+    /// Game sessions with players are protected from scale-down.
+    FullProtection,
+}
+
+impl ProtectionPolicy {
+    /// The GameLift name, e.g. `"NoProtection"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProtectionPolicy::NoProtection => "NoProtection",
+            ProtectionPolicy::FullProtection => "FullProtection",
+        }
+    }
+}
+
+/// A fleet's status; serialized as GameLift's `"NEW"`, `"ACTIVE"`, ...
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FleetStatus {
+    /// `NEW`.
+    New,
+    /// `DOWNLOADING`.
+    Downloading,
+    /// `VALIDATING`.
+    Validating,
+    /// `BUILDING`.
+    Building,
+    /// `ACTIVATING`.
+    Activating,
+    /// `ACTIVE`.
+    Active,
+    /// `DELETING`.
+    Deleting,
+    /// `ERROR`.
+    Error,
+    /// `TERMINATED`.
+    Terminated,
+    /// `UNKNOWN`: the server sent no status, or one this client does not know.
+    Unknown,
+}
+
+impl FleetStatus {
+    /// The GameLift name, e.g. `"ACTIVE"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FleetStatus::New => "NEW",
+            FleetStatus::Downloading => "DOWNLOADING",
+            FleetStatus::Validating => "VALIDATING",
+            FleetStatus::Building => "BUILDING",
+            FleetStatus::Activating => "ACTIVATING",
+            FleetStatus::Active => "ACTIVE",
+            FleetStatus::Deleting => "DELETING",
+            FleetStatus::Error => "ERROR",
+            FleetStatus::Terminated => "TERMINATED",
+            FleetStatus::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+/// The cluster as seen from the node that answered `ClusterStatus`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ClusterStatus {
+    /// The cluster id.
+    pub cluster_id: String,
+    /// The leader's node id; `None` when no leader is known.
+    pub leader_id: Option<u64>,
+    /// The leader's name; empty when no leader is known.
+    pub leader_name: String,
+    /// The answering node's current term.
+    pub term: u64,
+    /// Every member, each asked for its own status.
+    pub nodes: Vec<NodeStatus>,
+    /// The node id of the node that answered.
+    pub answered_by: u64,
+}
+
+impl ClusterStatus {
+    /// The leader's entry in `nodes`, if a leader is known and listed.
+    pub fn leader(&self) -> Option<&NodeStatus> {
+        let id = self.leader_id?;
+        self.nodes.iter().find(|n| n.node_id == id)
+    }
+}
+
+/// One member's status, as reported by itself (or marked unreachable).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NodeStatus {
+    /// The node id.
+    pub node_id: u64,
+    /// The node's unique name.
+    pub name: String,
+    /// The node's advertised address (`host:port`).
+    pub address: String,
+    /// `LEADER`, `FOLLOWER`, `CANDIDATE`, `LEARNER` or `UNREACHABLE`.
+    pub role: String,
+    /// Whether the node is a voter (else a learner).
+    pub voter: bool,
+    /// The node's current term.
+    pub term: u64,
+    /// Index of the node's last log entry.
+    pub last_log_index: u64,
+    /// Index of the last entry applied to the node's state machine.
+    pub last_applied_index: u64,
+    /// Index covered by the node's latest snapshot.
+    pub snapshot_index: u64,
+    /// Index up to which the node's log has been purged.
+    pub purged_index: u64,
+    /// `"ok"`, or why the node could not be asked (`"unreachable: ..."`).
+    pub health: String,
+    /// The node's labels (e.g. `location=custom-eu`).
+    pub labels: BTreeMap<String, String>,
+    /// Hex SHA-256 of the applied state (equal on nodes at the same applied index).
+    pub state_hash: String,
+    /// The cluster id as the node knows it.
+    pub cluster_id: String,
+    /// The leader as the node knows it; `None` when it knows none.
+    pub leader_id: Option<u64>,
+}
+
+/// Input of [`crate::Client::create_fleet`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreateFleetInput {
+    /// Fleet name, 1-1024 characters.
+    pub name: String,
+    /// Optional description, 1-1024 characters.
+    pub description: Option<String>,
+    /// Protection for new game sessions; the server defaults to `NoProtection`.
+    pub protection_policy: Option<ProtectionPolicy>,
+    /// Optional per-creator game session limit.
+    pub resource_creation_limit_policy: Option<ResourceCreationLimitPolicy>,
+    /// Metric groups (at most one).
+    pub metric_groups: Vec<String>,
+    /// Tags (at most 200, unique keys).
+    pub tags: Vec<Tag>,
+    /// Idempotency token (1-48 characters of `[a-zA-Z0-9-]`). When `None` the
+    /// client generates a UUID v4 and sends it on every retry of this call.
+    pub idempotency_token: Option<String>,
+}
+
+/// Input of [`crate::Client::update_fleet`]; `None` fields are left unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpdateFleetInput {
+    /// The fleet to update (id or ARN).
+    pub fleet_id: String,
+    /// New name.
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New protection policy for new game sessions.
+    pub protection_policy: Option<ProtectionPolicy>,
+    /// New per-creator game session limit.
+    pub resource_creation_limit_policy: Option<ResourceCreationLimitPolicy>,
+    /// Replaces the metric groups; `Some(vec![])` clears them.
+    pub metric_groups: Option<Vec<String>>,
+}
