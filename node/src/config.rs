@@ -41,10 +41,10 @@ pub struct RunArgs {
     /// Raft heartbeat interval in ms. Default: 100.
     #[arg(long, env = "GAMEFLEET_HEARTBEAT_MS")]
     pub heartbeat_ms: Option<u64>,
-    /// Lower bound of the election timeout in ms. Default: 200.
+    /// Lower bound of the election timeout in ms. Default: 150.
     #[arg(long, env = "GAMEFLEET_ELECTION_TIMEOUT_MIN_MS")]
     pub election_timeout_min_ms: Option<u64>,
-    /// Upper bound of the election timeout in ms. Default: 400.
+    /// Upper bound of the election timeout in ms. Default: 300.
     #[arg(long, env = "GAMEFLEET_ELECTION_TIMEOUT_MAX_MS")]
     pub election_timeout_max_ms: Option<u64>,
     /// Take a snapshot after this many log entries. Default: 5000.
@@ -227,11 +227,11 @@ impl NodeConfig {
                 election_timeout_min_ms: args
                     .election_timeout_min_ms
                     .or(raft.election_timeout_min_ms)
-                    .unwrap_or(200),
+                    .unwrap_or(150),
                 election_timeout_max_ms: args
                     .election_timeout_max_ms
                     .or(raft.election_timeout_max_ms)
-                    .unwrap_or(400),
+                    .unwrap_or(300),
                 snapshot_logs: args.snapshot_logs.or(raft.snapshot_logs).unwrap_or(5000),
                 keep_logs: args.keep_logs.or(raft.keep_logs).unwrap_or(1000),
             },

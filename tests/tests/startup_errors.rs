@@ -1,7 +1,7 @@
 //! The `gamefleetd run` error contract: bad configuration, a data dir of another cluster, an
 //! unreachable join target and a duplicate node name each make the process exit non-zero
 //! within a bounded time with a one-line `error: ...` on stderr that names the problem, and
-//! never with a panic (docs/CONTRACTS-draft.md).
+//! never with a panic (docs/operations.md).
 
 use std::net::TcpListener;
 use std::path::Path;
