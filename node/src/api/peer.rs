@@ -45,6 +45,7 @@ impl RaftPeer for PeerService {
         let r = req.into_inner();
         check_header(&self.node, r.header.as_ref())?;
         let rpc = decode("payload", &r.payload)?;
+        self.node.heard_from_leader();
         let res = self.node.raft.append_entries(rpc).await;
         Ok(Response::new(pb::RaftReply {
             payload: encode(&res)?,
@@ -54,8 +55,12 @@ impl RaftPeer for PeerService {
     async fn vote(&self, req: Request<pb::RaftRequest>) -> Result<Response<pb::RaftReply>, Status> {
         let r = req.into_inner();
         check_header(&self.node, r.header.as_ref())?;
-        let rpc = decode("payload", &r.payload)?;
+        let rpc: openraft::raft::VoteRequest<NodeId> = decode("payload", &r.payload)?;
+        let candidate_log = rpc.last_log_id;
         let res = self.node.raft.vote(rpc).await;
+        if let Ok(resp) = &res {
+            self.node.campaign_if_better_candidate(candidate_log, resp);
+        }
         Ok(Response::new(pb::RaftReply {
             payload: encode(&res)?,
         }))
