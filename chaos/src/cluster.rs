@@ -10,7 +10,9 @@
 //!
 //! Invariants:
 //! - Every process this module starts is killed and reaped when the [`Cluster`] is dropped, also
-//!   while a test panics (and then the tail of every node log is printed to stderr).
+//!   while a test panics (and then the tail of every node log is printed to stderr); so are the
+//!   game servers the nodes recorded in their data dirs ([`kill_recorded_game_servers`]).
+//! - Each node gets its own free port for the game-server SDK endpoint (`--sdk-listen`).
 //! - Every wait is bounded; a timed-out wait returns an error that says what was last observed
 //!   and carries the tail of the relevant node logs.
 //! - Nodes are named `n0`, `n1`, ... (see [`ClusterBuilder::name_prefix`]) so the index of a
@@ -168,6 +170,41 @@ pub struct ClusterBuilder {
     start_timeout: Duration,
     sled_cache_mb: u32,
     name_prefix: String,
+    hosting: HostingTimers,
+}
+
+/// The game server hosting timers every node gets (`None` keeps the node's default). Short
+/// values make timeout and health tests fast.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostingTimers {
+    /// `--sdk-init-timeout-s`.
+    pub sdk_init_timeout_s: Option<u64>,
+    /// `--process-ready-timeout-s`.
+    pub process_ready_timeout_s: Option<u64>,
+    /// `--health-check-interval-s`.
+    pub health_check_interval_s: Option<u64>,
+    /// `--process-exit-timeout-s`.
+    pub process_exit_timeout_s: Option<u64>,
+    /// `--terminate-grace-s`.
+    pub terminate_grace_s: Option<u64>,
+}
+
+impl HostingTimers {
+    fn args(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (flag, v) in [
+            ("--sdk-init-timeout-s", self.sdk_init_timeout_s),
+            ("--process-ready-timeout-s", self.process_ready_timeout_s),
+            ("--health-check-interval-s", self.health_check_interval_s),
+            ("--process-exit-timeout-s", self.process_exit_timeout_s),
+            ("--terminate-grace-s", self.terminate_grace_s),
+        ] {
+            if let Some(v) = v {
+                out.extend([flag.to_owned(), v.to_string()]);
+            }
+        }
+        out
+    }
 }
 
 impl ClusterBuilder {
@@ -185,7 +222,14 @@ impl ClusterBuilder {
             start_timeout: Duration::from_secs(60),
             sled_cache_mb: 16,
             name_prefix: "n".to_owned(),
+            hosting: HostingTimers::default(),
         }
+    }
+
+    /// Game server hosting timers for every node.
+    pub fn hosting_timers(mut self, timers: HostingTimers) -> Self {
+        self.hosting = timers;
+        self
     }
 
     /// `--voters` for every node (3 or 5; anything else is passed through for error tests).
@@ -272,6 +316,7 @@ impl ClusterBuilder {
         if let Some(filter) = &self.log_filter {
             args.extend(["--log".to_owned(), filter.clone()]);
         }
+        args.extend(self.hosting.args());
         args.extend(self.args.iter().cloned());
         args
     }
@@ -337,6 +382,9 @@ fn remaining(deadline: Instant) -> Duration {
 struct Node {
     name: String,
     addr: SocketAddr,
+    /// `--sdk-listen`: the game-server SDK endpoint (its own free port; the node's default,
+    /// listen port + 1000, could collide with another node's).
+    sdk_addr: SocketAddr,
     data_dir: PathBuf,
     log_path: PathBuf,
     /// Arguments after `run`, without `--join` (used for every start).
@@ -402,6 +450,11 @@ impl Cluster {
         let data_dir = node_dir.join("data");
         std::fs::create_dir_all(&node_dir)?;
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+        let sdk_port = free_ports(2)?
+            .into_iter()
+            .find(|p| *p != port)
+            .ok_or_else(|| anyhow!("no free port for the SDK endpoint"))?;
+        let sdk_addr: SocketAddr = format!("127.0.0.1:{sdk_port}").parse()?;
         let mut args = vec![
             "--name".to_owned(),
             name.clone(),
@@ -409,12 +462,15 @@ impl Cluster {
             data_dir.display().to_string(),
             "--listen".to_owned(),
             addr.to_string(),
+            "--sdk-listen".to_owned(),
+            sdk_addr.to_string(),
         ];
         args.extend(self.common_args.iter().cloned());
         args.extend(extra);
         self.nodes.push(Node {
             name,
             addr,
+            sdk_addr,
             data_dir,
             log_path: node_dir.join("gamefleetd.log"),
             args,
@@ -477,6 +533,11 @@ impl Cluster {
     /// Node `i`'s `host:port` (what `--join` and `--listen` take).
     pub fn address(&self, i: usize) -> String {
         self.node(i).address()
+    }
+
+    /// Node `i`'s game-server SDK endpoint (`--sdk-listen`).
+    pub fn sdk_address(&self, i: usize) -> SocketAddr {
+        self.node(i).sdk_addr
     }
 
     /// Node `i`'s gRPC endpoint URL.
@@ -999,6 +1060,47 @@ impl Cluster {
     }
 }
 
+/// SIGKILLs the process group of every game server a node's data dir records as running
+/// (`<data_dir>/processes/<process-id>.json`, written by the node's supervisor). A killed node
+/// leaves its game servers running until its next start; a dropped cluster must not.
+pub fn kill_recorded_game_servers(data_dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(data_dir.join("processes")) else {
+        return 0;
+    };
+    let mut killed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let Ok(text) = std::fs::read(&path) else {
+            continue;
+        };
+        let Ok(rec) = serde_json::from_slice::<serde_json::Value>(&text) else {
+            continue;
+        };
+        let pgid = rec.get("pgid").and_then(serde_json::Value::as_i64);
+        let start = rec.get("start_time").and_then(serde_json::Value::as_u64);
+        let Some(pgid) = pgid.and_then(|p| i32::try_from(p).ok()).filter(|p| *p > 1) else {
+            continue;
+        };
+        // NB: only if the leader is still the recorded process (a recycled pid is left alone).
+        let stat = std::fs::read_to_string(format!("/proc/{pgid}/stat")).unwrap_or_default();
+        let recorded = stat.rfind(')').and_then(|i| {
+            stat[i + 1..]
+                .split_whitespace()
+                .nth(19)?
+                .parse::<u64>()
+                .ok()
+        });
+        if recorded.is_some() && (start.is_none() || recorded == start) {
+            let _ = nix::sys::signal::killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+            killed += 1;
+        }
+    }
+    killed
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         for node in &self.nodes {
@@ -1007,6 +1109,9 @@ impl Drop for Cluster {
                 let _ = child.kill();
                 let _ = child.wait();
             }
+        }
+        for node in &self.nodes {
+            kill_recorded_game_servers(&node.data_dir);
         }
         if std::thread::panicking() {
             eprintln!(

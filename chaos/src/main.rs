@@ -11,7 +11,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use gamefleet_chaos::bench::{failover::FailoverArgs, writes::WritesArgs};
+use gamefleet_chaos::bench::{
+    failover::FailoverArgs, processes::ProcessesArgs, writes::WritesArgs,
+};
 
 /// Fault injection and benchmarks for gamefleet clusters.
 #[derive(Debug, Parser)]
@@ -34,6 +36,8 @@ enum BenchCmd {
     Writes(WritesArgs),
     /// Time from a SIGKILL of the leader to the first acknowledged write after it.
     Failover(FailoverArgs),
+    /// Game server hosting on one node: time to N ready processes, memory, replacement time.
+    Processes(ProcessesArgs),
 }
 
 /// Resolves on the first SIGINT or SIGTERM, naming it.
@@ -75,6 +79,9 @@ fn main() -> ExitCode {
                 }
                 Cmd::Bench(BenchCmd::Failover(args)) => {
                     gamefleet_chaos::bench::failover::run(args).await
+                }
+                Cmd::Bench(BenchCmd::Processes(args)) => {
+                    gamefleet_chaos::bench::processes::run(args).await
                 }
             }
         };

@@ -16,9 +16,13 @@ use pb::game_lift_client::GameLiftClient;
 use crate::endpoint;
 use crate::error::{ClientError, ErrorKind};
 use crate::retry::{Pool, RetryPolicy};
-use crate::types::{ClusterStatus, CreateFleetInput, Fleet, UpdateFleetInput};
+use crate::types::{
+    ClusterStatus, CreateFleetInput, Fleet, FleetCapacity, FleetEvent, FleetUtilization,
+    RuntimeConfiguration, ServerProcessStatus, UpdateFleetInput,
+};
 
-/// Most fleet ids one DescribeFleetAttributes request may name.
+/// Most fleet ids one DescribeFleetAttributes, DescribeFleetCapacity or
+/// DescribeFleetUtilization request may name.
 const MAX_IDS_PER_DESCRIBE: usize = 100;
 /// Page size asked for when listing.
 const PAGE_LIMIT: i32 = 100;
@@ -302,6 +306,217 @@ impl Client {
         Ok(())
     }
 
+    /// A fleet's runtime configuration; `None` for a data-only fleet (one
+    /// created without server processes).
+    pub async fn describe_runtime_configuration(
+        &self,
+        fleet_id: &str,
+    ) -> Result<Option<RuntimeConfiguration>, ClientError> {
+        let req = pb::DescribeRuntimeConfigurationRequest {
+            fleet_id: fleet_id.to_string(),
+            consistency: self.read_consistency(),
+        };
+        let resp = self
+            .inner
+            .pool
+            .call(
+                self.inner.policy,
+                "DescribeRuntimeConfiguration",
+                req,
+                |ch, r| async move {
+                    GameLiftClient::new(ch)
+                        .describe_runtime_configuration(r)
+                        .await
+                },
+            )
+            .await?;
+        Ok(resp.runtime_configuration.map(RuntimeConfiguration::from))
+    }
+
+    /// Replaces a fleet's runtime configuration (running processes are
+    /// replaced as they end); returns the configuration now in force.
+    pub async fn update_runtime_configuration(
+        &self,
+        fleet_id: &str,
+        runtime_configuration: RuntimeConfiguration,
+    ) -> Result<RuntimeConfiguration, ClientError> {
+        let req = pb::UpdateRuntimeConfigurationRequest {
+            fleet_id: fleet_id.to_string(),
+            runtime_configuration: Some(runtime_configuration.into()),
+        };
+        let resp = self
+            .inner
+            .pool
+            .call(
+                self.inner.policy,
+                "UpdateRuntimeConfiguration",
+                req,
+                |ch, r| async move {
+                    GameLiftClient::new(ch)
+                        .update_runtime_configuration(r)
+                        .await
+                },
+            )
+            .await?;
+        resp.runtime_configuration
+            .map(RuntimeConfiguration::from)
+            .ok_or_else(|| missing("UpdateRuntimeConfiguration", "runtime_configuration"))
+    }
+
+    /// Instance counts of the given fleets (ids or ARNs), in the order
+    /// asked. The server wants at least one id; more than 100 are split into
+    /// several requests.
+    pub async fn describe_fleet_capacity(
+        &self,
+        fleet_ids: &[String],
+    ) -> Result<Vec<FleetCapacity>, ClientError> {
+        let mut out = Vec::new();
+        for chunk in id_chunks(fleet_ids) {
+            let req = pb::DescribeFleetCapacityRequest {
+                fleet_ids: chunk.to_vec(),
+                consistency: self.read_consistency(),
+            };
+            let resp = self
+                .inner
+                .pool
+                .call(
+                    self.inner.policy,
+                    "DescribeFleetCapacity",
+                    req,
+                    |ch, r| async move { GameLiftClient::new(ch).describe_fleet_capacity(r).await },
+                )
+                .await?;
+            out.extend(resp.fleet_capacity.into_iter().map(FleetCapacity::from));
+        }
+        Ok(out)
+    }
+
+    /// Changes a fleet's desired, minimum and maximum instances (hosting
+    /// nodes). Only the counts given are sent; the others keep their value.
+    /// The result must satisfy `0 <= minimum <= desired <= maximum`.
+    pub async fn update_fleet_capacity(
+        &self,
+        fleet_id: &str,
+        desired: Option<i32>,
+        min: Option<i32>,
+        max: Option<i32>,
+    ) -> Result<(), ClientError> {
+        let req = pb::UpdateFleetCapacityRequest {
+            fleet_id: fleet_id.to_string(),
+            desired_instances: desired,
+            min_size: min,
+            max_size: max,
+        };
+        self.inner
+            .pool
+            .call(
+                self.inner.policy,
+                "UpdateFleetCapacity",
+                req,
+                |ch, r| async move { GameLiftClient::new(ch).update_fleet_capacity(r).await },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// A fleet's events, oldest first (following `next_token` pages), at or
+    /// after `start` and before `end` (Unix epoch milliseconds) when given.
+    pub async fn describe_fleet_events(
+        &self,
+        fleet_id: &str,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> Result<Vec<FleetEvent>, ClientError> {
+        let mut events = Vec::new();
+        let mut next_token = None;
+        loop {
+            let req = pb::DescribeFleetEventsRequest {
+                fleet_id: fleet_id.to_string(),
+                start_time_millis: start,
+                end_time_millis: end,
+                limit: Some(PAGE_LIMIT),
+                next_token: next_token.take(),
+                consistency: self.read_consistency(),
+            };
+            let resp = self
+                .inner
+                .pool
+                .call(
+                    self.inner.policy,
+                    "DescribeFleetEvents",
+                    req,
+                    |ch, r| async move { GameLiftClient::new(ch).describe_fleet_events(r).await },
+                )
+                .await?;
+            events.extend(resp.events.into_iter().map(FleetEvent::from));
+            match next_page(resp.next_token) {
+                Some(next) => next_token = Some(next),
+                None => return Ok(events),
+            }
+        }
+    }
+
+    /// Active processes, game sessions and players of the given fleets (ids
+    /// or ARNs; more than 100 are split into several requests), or of every
+    /// fleet when `fleet_ids` is empty (the server answers for at most 100).
+    pub async fn describe_fleet_utilization(
+        &self,
+        fleet_ids: &[String],
+    ) -> Result<Vec<FleetUtilization>, ClientError> {
+        let mut out = Vec::new();
+        for chunk in id_chunks(fleet_ids) {
+            let req = pb::DescribeFleetUtilizationRequest {
+                fleet_ids: chunk.to_vec(),
+                consistency: self.read_consistency(),
+            };
+            let resp =
+                self.inner
+                    .pool
+                    .call(
+                        self.inner.policy,
+                        "DescribeFleetUtilization",
+                        req,
+                        |ch, r| async move {
+                            GameLiftClient::new(ch).describe_fleet_utilization(r).await
+                        },
+                    )
+                    .await?;
+            out.extend(
+                resp.fleet_utilization
+                    .into_iter()
+                    .map(FleetUtilization::from),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Every server process of a fleet: node, process id, pid, port, status
+    /// and health.
+    pub async fn describe_fleet_processes(
+        &self,
+        fleet_id: &str,
+    ) -> Result<Vec<ServerProcessStatus>, ClientError> {
+        let req = pb::DescribeFleetProcessesRequest {
+            fleet_id: fleet_id.to_string(),
+            consistency: self.read_consistency(),
+        };
+        let resp = self
+            .inner
+            .pool
+            .call(
+                self.inner.policy,
+                "DescribeFleetProcesses",
+                req,
+                |ch, r| async move { GameLiftClient::new(ch).describe_fleet_processes(r).await },
+            )
+            .await?;
+        Ok(resp
+            .processes
+            .into_iter()
+            .map(ServerProcessStatus::from)
+            .collect())
+    }
+
     /// The cluster as seen from whichever node answers.
     pub async fn cluster_status(&self) -> Result<ClusterStatus, ClientError> {
         let resp = self
@@ -347,6 +562,16 @@ impl Client {
             })
             .await?;
         Ok((resp.cluster_id, resp.node_id))
+    }
+}
+
+/// `ids` in request-sized chunks; an empty list is one empty chunk, so the
+/// request still goes out and the server decides what "no ids" means.
+fn id_chunks(ids: &[String]) -> Vec<&[String]> {
+    if ids.is_empty() {
+        vec![ids]
+    } else {
+        ids.chunks(MAX_IDS_PER_DESCRIBE).collect()
     }
 }
 

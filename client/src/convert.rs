@@ -2,15 +2,19 @@
 //! and the domain types of `types`.
 //!
 //! Invariant: this is the only module that knows how proto encodes "absent"
-//! (`0` times and ids, empty strings, `UNSPECIFIED` enums). Conversions from
-//! proto never fail: unknown enum values become `FleetStatus::Unknown` or the
-//! default protection policy, so a newer server does not break this client.
+//! (`0` times and ids, empty strings, `UNSPECIFIED` enums, unset messages).
+//! Conversions from proto never fail: unknown enum values become
+//! `FleetStatus::Unknown` or the default protection policy, and a missing
+//! `instance_counts` reads as all zeros, so a newer (or sloppier) server does
+//! not break this client.
 
 use gamefleet_proto::v1 as pb;
 
 use crate::types::{
-    ClusterStatus, CreateFleetInput, Fleet, FleetStatus, NodeStatus, ProtectionPolicy,
-    ResourceCreationLimitPolicy, Tag, UpdateFleetInput,
+    ClusterStatus, CreateFleetInput, Fleet, FleetCapacity, FleetEvent, FleetStatus,
+    FleetUtilization, InstanceCounts, NodeStatus, PortRange, ProtectionPolicy,
+    ResourceCreationLimitPolicy, RuntimeConfiguration, ServerProcess, ServerProcessStatus, Tag,
+    UpdateFleetInput,
 };
 
 fn non_empty(s: String) -> Option<String> {
@@ -19,6 +23,10 @@ fn non_empty(s: String) -> Option<String> {
 
 fn non_zero(n: u64) -> Option<u64> {
     if n == 0 { None } else { Some(n) }
+}
+
+fn non_zero_time(ms: i64) -> Option<i64> {
+    (ms != 0).then_some(ms)
 }
 
 impl From<pb::FleetStatus> for FleetStatus {
@@ -128,7 +136,7 @@ impl From<pb::FleetAttributes> for Fleet {
             name: a.name,
             description: non_empty(a.description),
             creation_time: a.creation_time_millis,
-            termination_time: (a.termination_time_millis != 0).then_some(a.termination_time_millis),
+            termination_time: non_zero_time(a.termination_time_millis),
             status: FleetStatus::from_proto_i32(a.status),
             new_game_session_protection_policy: ProtectionPolicy::from_proto_i32(
                 a.new_game_session_protection_policy,
@@ -136,6 +144,9 @@ impl From<pb::FleetAttributes> for Fleet {
             resource_creation_limit_policy: a.resource_creation_limit_policy.map(Into::into),
             metric_groups: a.metric_groups,
             tags: a.tags.into_iter().map(Into::into).collect(),
+            locations: a.locations,
+            port_range: a.port_range.map(Into::into),
+            hosting_node_ids: a.hosting_node_ids,
         }
     }
 }
@@ -156,6 +167,195 @@ impl From<Fleet> for pb::FleetAttributes {
             resource_creation_limit_policy: f.resource_creation_limit_policy.map(Into::into),
             metric_groups: f.metric_groups,
             tags: f.tags.into_iter().map(Into::into).collect(),
+            locations: f.locations,
+            port_range: f.port_range.map(Into::into),
+            hosting_node_ids: f.hosting_node_ids,
+        }
+    }
+}
+
+impl From<pb::ServerProcess> for ServerProcess {
+    fn from(p: pb::ServerProcess) -> ServerProcess {
+        ServerProcess {
+            launch_path: p.launch_path,
+            parameters: p.parameters,
+            concurrent_executions: p.concurrent_executions,
+        }
+    }
+}
+
+impl From<ServerProcess> for pb::ServerProcess {
+    fn from(p: ServerProcess) -> pb::ServerProcess {
+        pb::ServerProcess {
+            launch_path: p.launch_path,
+            parameters: p.parameters,
+            concurrent_executions: p.concurrent_executions,
+        }
+    }
+}
+
+impl From<pb::RuntimeConfiguration> for RuntimeConfiguration {
+    fn from(r: pb::RuntimeConfiguration) -> RuntimeConfiguration {
+        RuntimeConfiguration {
+            server_processes: r.server_processes.into_iter().map(Into::into).collect(),
+            max_concurrent_game_session_activations: r.max_concurrent_game_session_activations,
+            game_session_activation_timeout_seconds: r.game_session_activation_timeout_seconds,
+        }
+    }
+}
+
+impl From<RuntimeConfiguration> for pb::RuntimeConfiguration {
+    fn from(r: RuntimeConfiguration) -> pb::RuntimeConfiguration {
+        pb::RuntimeConfiguration {
+            server_processes: r.server_processes.into_iter().map(Into::into).collect(),
+            max_concurrent_game_session_activations: r.max_concurrent_game_session_activations,
+            game_session_activation_timeout_seconds: r.game_session_activation_timeout_seconds,
+        }
+    }
+}
+
+impl From<pb::PortRange> for PortRange {
+    fn from(p: pb::PortRange) -> PortRange {
+        PortRange {
+            from_port: p.from_port,
+            to_port: p.to_port,
+        }
+    }
+}
+
+impl From<PortRange> for pb::PortRange {
+    fn from(p: PortRange) -> pb::PortRange {
+        pb::PortRange {
+            from_port: p.from_port,
+            to_port: p.to_port,
+        }
+    }
+}
+
+impl From<pb::InstanceCounts> for InstanceCounts {
+    fn from(c: pb::InstanceCounts) -> InstanceCounts {
+        InstanceCounts {
+            desired: c.desired,
+            minimum: c.minimum,
+            maximum: c.maximum,
+            active: c.active,
+        }
+    }
+}
+
+impl From<InstanceCounts> for pb::InstanceCounts {
+    fn from(c: InstanceCounts) -> pb::InstanceCounts {
+        pb::InstanceCounts {
+            desired: c.desired,
+            minimum: c.minimum,
+            maximum: c.maximum,
+            active: c.active,
+        }
+    }
+}
+
+impl From<pb::FleetCapacity> for FleetCapacity {
+    fn from(c: pb::FleetCapacity) -> FleetCapacity {
+        FleetCapacity {
+            fleet_id: c.fleet_id,
+            fleet_arn: c.fleet_arn,
+            instance_counts: c.instance_counts.map(Into::into).unwrap_or_default(),
+        }
+    }
+}
+
+impl From<FleetCapacity> for pb::FleetCapacity {
+    fn from(c: FleetCapacity) -> pb::FleetCapacity {
+        pb::FleetCapacity {
+            fleet_id: c.fleet_id,
+            fleet_arn: c.fleet_arn,
+            instance_counts: Some(c.instance_counts.into()),
+        }
+    }
+}
+
+impl From<pb::Event> for FleetEvent {
+    fn from(e: pb::Event) -> FleetEvent {
+        FleetEvent {
+            event_id: e.event_id,
+            resource_id: e.resource_id,
+            event_code: e.event_code,
+            message: e.message,
+            event_time: e.event_time_millis,
+        }
+    }
+}
+
+impl From<FleetEvent> for pb::Event {
+    fn from(e: FleetEvent) -> pb::Event {
+        pb::Event {
+            event_id: e.event_id,
+            resource_id: e.resource_id,
+            event_code: e.event_code,
+            message: e.message,
+            event_time_millis: e.event_time,
+        }
+    }
+}
+
+impl From<pb::FleetUtilization> for FleetUtilization {
+    fn from(u: pb::FleetUtilization) -> FleetUtilization {
+        FleetUtilization {
+            fleet_id: u.fleet_id,
+            fleet_arn: u.fleet_arn,
+            active_server_process_count: u.active_server_process_count,
+            active_game_session_count: u.active_game_session_count,
+            current_player_session_count: u.current_player_session_count,
+            maximum_player_session_count: u.maximum_player_session_count,
+        }
+    }
+}
+
+impl From<FleetUtilization> for pb::FleetUtilization {
+    fn from(u: FleetUtilization) -> pb::FleetUtilization {
+        pb::FleetUtilization {
+            fleet_id: u.fleet_id,
+            fleet_arn: u.fleet_arn,
+            active_server_process_count: u.active_server_process_count,
+            active_game_session_count: u.active_game_session_count,
+            current_player_session_count: u.current_player_session_count,
+            maximum_player_session_count: u.maximum_player_session_count,
+        }
+    }
+}
+
+impl From<pb::ServerProcessStatus> for ServerProcessStatus {
+    fn from(p: pb::ServerProcessStatus) -> ServerProcessStatus {
+        ServerProcessStatus {
+            process_id: p.process_id,
+            fleet_id: p.fleet_id,
+            node_id: p.node_id,
+            node_name: p.node_name,
+            pid: p.pid,
+            port: p.port,
+            status: p.status,
+            health: p.health,
+            launch_time: p.launch_time_millis,
+            ready_time: non_zero_time(p.ready_time_millis),
+            launch_path: p.launch_path,
+        }
+    }
+}
+
+impl From<ServerProcessStatus> for pb::ServerProcessStatus {
+    fn from(p: ServerProcessStatus) -> pb::ServerProcessStatus {
+        pb::ServerProcessStatus {
+            process_id: p.process_id,
+            fleet_id: p.fleet_id,
+            node_id: p.node_id,
+            node_name: p.node_name,
+            pid: p.pid,
+            port: p.port,
+            status: p.status,
+            health: p.health,
+            launch_time_millis: p.launch_time,
+            ready_time_millis: p.ready_time.unwrap_or(0),
+            launch_path: p.launch_path,
         }
     }
 }
@@ -244,6 +444,14 @@ impl CreateFleetInput {
             metric_groups: self.metric_groups,
             tags: self.tags.into_iter().map(Into::into).collect(),
             idempotency_token: Some(idempotency_token),
+            runtime_configuration: self.runtime_configuration.map(Into::into),
+            port_range: self.port_range.map(Into::into),
+            locations: self.locations,
+            // `active` is output only: never sent.
+            instances: self.instances.map(|c| pb::InstanceCounts {
+                active: 0,
+                ..c.into()
+            }),
         }
     }
 }
@@ -290,6 +498,12 @@ mod tests {
                 key: "team".into(),
                 value: "core".into(),
             }],
+            locations: vec!["custom-eu".into(), "custom-us".into()],
+            port_range: Some(pb::PortRange {
+                from_port: 30000,
+                to_port: 30099,
+            }),
+            hosting_node_ids: vec![1, 3],
         }
     }
 
@@ -316,6 +530,15 @@ mod tests {
         );
         assert_eq!(f.metric_groups, vec!["arena-metrics".to_string()]);
         assert_eq!(f.tags, vec![Tag::new("team", "core")]);
+        assert_eq!(f.locations, vec!["custom-eu", "custom-us"]);
+        assert_eq!(
+            f.port_range,
+            Some(PortRange {
+                from_port: 30000,
+                to_port: 30099
+            })
+        );
+        assert_eq!(f.hosting_node_ids, vec![1, 3]);
     }
 
     #[test]
@@ -340,7 +563,10 @@ mod tests {
                     "PolicyPeriodInMinutes": 15
                 },
                 "MetricGroups": ["arena-metrics"],
-                "Tags": [{"Key": "team", "Value": "core"}]
+                "Tags": [{"Key": "team", "Value": "core"}],
+                "Locations": ["custom-eu", "custom-us"],
+                "PortRange": {"FromPort": 30000, "ToPort": 30099},
+                "HostingNodeIds": [1, 3]
             })
         );
     }
@@ -360,7 +586,11 @@ mod tests {
             f.new_game_session_protection_policy,
             ProtectionPolicy::NoProtection
         );
+        assert_eq!(f.port_range, None);
+        assert!(f.locations.is_empty() && f.hosting_node_ids.is_empty());
         let v = serde_json::to_value(&f).unwrap();
+        assert_eq!(v["PortRange"], serde_json::Value::Null);
+        assert_eq!(v["Locations"], json!([]));
         assert_eq!(v["TerminationTime"], serde_json::Value::Null);
         assert_eq!(v["Description"], serde_json::Value::Null);
         assert_eq!(v["Status"], "NEW");
@@ -501,6 +731,26 @@ mod tests {
             metric_groups: vec!["g".into()],
             tags: vec![Tag::new("k", "v")],
             idempotency_token: None,
+            runtime_configuration: Some(RuntimeConfiguration {
+                server_processes: vec![ServerProcess {
+                    launch_path: "/srv/game".into(),
+                    parameters: Some("-port {port}".into()),
+                    concurrent_executions: 4,
+                }],
+                max_concurrent_game_session_activations: Some(2),
+                game_session_activation_timeout_seconds: None,
+            }),
+            port_range: Some(PortRange {
+                from_port: 31000,
+                to_port: 31009,
+            }),
+            locations: vec!["custom-eu".into()],
+            instances: Some(InstanceCounts {
+                desired: 2,
+                minimum: 1,
+                maximum: 3,
+                active: 7,
+            }),
         };
         let r = input.into_request("tok-1".into());
         assert_eq!(r.name, "arena");
@@ -519,14 +769,288 @@ mod tests {
         assert_eq!(r.metric_groups, vec!["g".to_string()]);
         assert_eq!(r.tags[0].key, "k");
         assert_eq!(r.idempotency_token.as_deref(), Some("tok-1"));
+        assert_eq!(
+            r.runtime_configuration,
+            Some(pb::RuntimeConfiguration {
+                server_processes: vec![pb::ServerProcess {
+                    launch_path: "/srv/game".into(),
+                    parameters: Some("-port {port}".into()),
+                    concurrent_executions: 4,
+                }],
+                max_concurrent_game_session_activations: Some(2),
+                game_session_activation_timeout_seconds: None,
+            })
+        );
+        assert_eq!(
+            r.port_range,
+            Some(pb::PortRange {
+                from_port: 31000,
+                to_port: 31009
+            })
+        );
+        assert_eq!(r.locations, vec!["custom-eu".to_string()]);
+        // `active` is output only and never sent.
+        assert_eq!(
+            r.instances,
+            Some(pb::InstanceCounts {
+                desired: 2,
+                minimum: 1,
+                maximum: 3,
+                active: 0
+            })
+        );
 
-        // No policy given: the server picks its default.
+        // Nothing given: the server picks its defaults (data-only fleet,
+        // 30000-39999, any node, one instance).
         let r = CreateFleetInput::default().into_request("t".into());
         assert_eq!(
             r.new_game_session_protection_policy,
             pb::ProtectionPolicy::Unspecified as i32
         );
         assert_eq!(r.description, None);
+        assert_eq!(r.runtime_configuration, None);
+        assert_eq!(r.port_range, None);
+        assert!(r.locations.is_empty());
+        assert_eq!(r.instances, None);
+    }
+
+    fn sample_runtime_configuration() -> pb::RuntimeConfiguration {
+        pb::RuntimeConfiguration {
+            server_processes: vec![
+                pb::ServerProcess {
+                    launch_path: "/srv/game".into(),
+                    parameters: Some("-port {port} -mode ranked".into()),
+                    concurrent_executions: 3,
+                },
+                pb::ServerProcess {
+                    launch_path: "/srv/lobby".into(),
+                    parameters: None,
+                    concurrent_executions: 1,
+                },
+            ],
+            max_concurrent_game_session_activations: Some(2),
+            game_session_activation_timeout_seconds: Some(300),
+        }
+    }
+
+    #[test]
+    fn runtime_configuration_both_ways_with_gamelift_names() {
+        let p = sample_runtime_configuration();
+        let rc = RuntimeConfiguration::from(p.clone());
+        assert_eq!(rc.server_processes.len(), 2);
+        assert_eq!(rc.server_processes[0].launch_path, "/srv/game");
+        assert_eq!(
+            rc.server_processes[0].parameters.as_deref(),
+            Some("-port {port} -mode ranked")
+        );
+        assert_eq!(rc.server_processes[0].concurrent_executions, 3);
+        assert_eq!(rc.server_processes[1], ServerProcess::new("/srv/lobby", 1));
+        assert_eq!(rc.max_concurrent_game_session_activations, Some(2));
+        assert_eq!(rc.game_session_activation_timeout_seconds, Some(300));
+        assert_eq!(pb::RuntimeConfiguration::from(rc.clone()), p);
+
+        let v = serde_json::to_value(&rc).unwrap();
+        assert_eq!(
+            v,
+            json!({
+                "ServerProcesses": [
+                    {
+                        "LaunchPath": "/srv/game",
+                        "Parameters": "-port {port} -mode ranked",
+                        "ConcurrentExecutions": 3
+                    },
+                    {"LaunchPath": "/srv/lobby", "Parameters": null, "ConcurrentExecutions": 1}
+                ],
+                "MaxConcurrentGameSessionActivations": 2,
+                "GameSessionActivationTimeoutSeconds": 300
+            })
+        );
+        // GameLift JSON (e.g. from the AWS CLI) omits unset fields.
+        let parsed: RuntimeConfiguration = serde_json::from_value(json!({
+            "ServerProcesses": [{"LaunchPath": "/srv/lobby", "ConcurrentExecutions": 1}]
+        }))
+        .unwrap();
+        assert_eq!(
+            parsed,
+            RuntimeConfiguration {
+                server_processes: vec![ServerProcess::new("/srv/lobby", 1)],
+                ..Default::default()
+            }
+        );
+        let back: RuntimeConfiguration = serde_json::from_value(v).unwrap();
+        assert_eq!(back, rc);
+    }
+
+    #[test]
+    fn capacity_both_ways_with_gamelift_names() {
+        let p = pb::FleetCapacity {
+            fleet_id: "fleet-1".into(),
+            fleet_arn: "arn:aws:gamelift:local::fleet/fleet-1".into(),
+            instance_counts: Some(pb::InstanceCounts {
+                desired: 3,
+                minimum: 1,
+                maximum: 5,
+                active: 2,
+            }),
+        };
+        let c = FleetCapacity::from(p.clone());
+        assert_eq!(
+            c.instance_counts,
+            InstanceCounts {
+                desired: 3,
+                minimum: 1,
+                maximum: 5,
+                active: 2
+            }
+        );
+        assert_eq!(pb::FleetCapacity::from(c.clone()), p);
+        // GameLift spells InstanceCounts' members in capitals.
+        assert_eq!(
+            serde_json::to_value(&c).unwrap(),
+            json!({
+                "FleetId": "fleet-1",
+                "FleetArn": "arn:aws:gamelift:local::fleet/fleet-1",
+                "InstanceCounts": {"DESIRED": 3, "MINIMUM": 1, "MAXIMUM": 5, "ACTIVE": 2}
+            })
+        );
+        // A server that sends no counts reads as zeros, not as a failure.
+        let c = FleetCapacity::from(pb::FleetCapacity {
+            fleet_id: "fleet-2".into(),
+            ..Default::default()
+        });
+        assert_eq!(c.instance_counts, InstanceCounts::default());
+    }
+
+    #[test]
+    fn port_range_both_ways_with_gamelift_names() {
+        let p = pb::PortRange {
+            from_port: 1026,
+            to_port: 60000,
+        };
+        let r = PortRange::from(p);
+        assert_eq!((r.from_port, r.to_port), (1026, 60000));
+        assert_eq!(pb::PortRange::from(r), p);
+        assert_eq!(
+            serde_json::to_value(r).unwrap(),
+            json!({"FromPort": 1026, "ToPort": 60000})
+        );
+    }
+
+    #[test]
+    fn events_both_ways_with_gamelift_names() {
+        let p = pb::Event {
+            event_id: "event-000000000007".into(),
+            resource_id: "fleet-1".into(),
+            event_code: "SERVER_PROCESS_CRASHED".into(),
+            message: "process proc-1 exited with 139".into(),
+            event_time_millis: 1_700_000_000_123,
+        };
+        let e = FleetEvent::from(p.clone());
+        assert_eq!(e.event_id, "event-000000000007");
+        assert_eq!(e.resource_id, "fleet-1");
+        assert_eq!(e.event_code, "SERVER_PROCESS_CRASHED");
+        assert_eq!(e.message, "process proc-1 exited with 139");
+        assert_eq!(e.event_time, 1_700_000_000_123);
+        assert_eq!(pb::Event::from(e.clone()), p);
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            json!({
+                "EventId": "event-000000000007",
+                "ResourceId": "fleet-1",
+                "EventCode": "SERVER_PROCESS_CRASHED",
+                "Message": "process proc-1 exited with 139",
+                "EventTime": 1_700_000_000_123i64
+            })
+        );
+    }
+
+    #[test]
+    fn utilization_both_ways_with_gamelift_names() {
+        let p = pb::FleetUtilization {
+            fleet_id: "fleet-1".into(),
+            fleet_arn: "arn".into(),
+            active_server_process_count: 4,
+            active_game_session_count: 3,
+            current_player_session_count: 12,
+            maximum_player_session_count: 30,
+        };
+        let u = FleetUtilization::from(p.clone());
+        assert_eq!(u.active_server_process_count, 4);
+        assert_eq!(u.active_game_session_count, 3);
+        assert_eq!(u.current_player_session_count, 12);
+        assert_eq!(u.maximum_player_session_count, 30);
+        assert_eq!(pb::FleetUtilization::from(u.clone()), p);
+        assert_eq!(
+            serde_json::to_value(&u).unwrap(),
+            json!({
+                "FleetId": "fleet-1",
+                "FleetArn": "arn",
+                "ActiveServerProcessCount": 4,
+                "ActiveGameSessionCount": 3,
+                "CurrentPlayerSessionCount": 12,
+                "MaximumPlayerSessionCount": 30
+            })
+        );
+    }
+
+    fn sample_proto_process() -> pb::ServerProcessStatus {
+        pb::ServerProcessStatus {
+            process_id: "proc-1".into(),
+            fleet_id: "fleet-1".into(),
+            node_id: 2,
+            node_name: "n2".into(),
+            pid: 4242,
+            port: 30001,
+            status: "ACTIVE".into(),
+            health: "HEALTHY".into(),
+            launch_time_millis: 1_700_000_000_000,
+            ready_time_millis: 1_700_000_002_500,
+            launch_path: "/srv/game".into(),
+        }
+    }
+
+    #[test]
+    fn processes_both_ways_with_gamelift_names() {
+        let p = sample_proto_process();
+        let s = ServerProcessStatus::from(p.clone());
+        assert_eq!(s.process_id, "proc-1");
+        assert_eq!(s.fleet_id, "fleet-1");
+        assert_eq!((s.node_id, s.node_name.as_str()), (2, "n2"));
+        assert_eq!((s.pid, s.port), (4242, 30001));
+        assert_eq!(
+            (s.status.as_str(), s.health.as_str()),
+            ("ACTIVE", "HEALTHY")
+        );
+        assert_eq!(s.launch_time, 1_700_000_000_000);
+        assert_eq!(s.ready_time, Some(1_700_000_002_500));
+        assert_eq!(s.launch_path, "/srv/game");
+        assert_eq!(pb::ServerProcessStatus::from(s.clone()), p);
+        assert_eq!(
+            serde_json::to_value(&s).unwrap(),
+            json!({
+                "ProcessId": "proc-1",
+                "FleetId": "fleet-1",
+                "NodeId": 2,
+                "NodeName": "n2",
+                "Pid": 4242,
+                "Port": 30001,
+                "Status": "ACTIVE",
+                "Health": "HEALTHY",
+                "LaunchTime": 1_700_000_000_000i64,
+                "ReadyTime": 1_700_000_002_500i64,
+                "LaunchPath": "/srv/game"
+            })
+        );
+
+        // Not ready yet: 0 on the wire, None here, null in JSON.
+        let s = ServerProcessStatus::from(pb::ServerProcessStatus {
+            status: "LAUNCHING".into(),
+            ready_time_millis: 0,
+            ..sample_proto_process()
+        });
+        assert_eq!(s.ready_time, None);
+        assert_eq!(serde_json::to_value(&s).unwrap()["ReadyTime"], json!(null));
+        assert_eq!(pb::ServerProcessStatus::from(s).ready_time_millis, 0);
     }
 
     #[test]

@@ -37,8 +37,10 @@ pub use gamefleet_proto as proto;
 pub use client::{Client, ClientOptions, Consistency};
 pub use error::{ClientError, EXCEPTION_METADATA_KEY, ErrorKind};
 pub use types::{
-    ClusterStatus, CreateFleetInput, Fleet, FleetStatus, NodeStatus, ProtectionPolicy,
-    ResourceCreationLimitPolicy, Tag, UpdateFleetInput,
+    ClusterStatus, CreateFleetInput, Fleet, FleetCapacity, FleetEvent, FleetStatus,
+    FleetUtilization, InstanceCounts, NodeStatus, PortRange, ProtectionPolicy,
+    ResourceCreationLimitPolicy, RuntimeConfiguration, ServerProcess, ServerProcessStatus, Tag,
+    UpdateFleetInput,
 };
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Domain types of the client API: fleets, cluster status, and the inputs of
-//! the fleet operations.
+//! Domain types of the client API: fleets and their hosting (runtime
+//! configuration, port range, capacity, events, utilization, server
+//! processes), cluster status, and the inputs of the fleet operations.
 //!
 //! These are plain data with GameLift-style PascalCase JSON (`FleetId`,
 //! `CreationTime`, ...), so the CLI and tools can print them. They know
@@ -35,6 +36,149 @@ pub struct Fleet {
     pub metric_groups: Vec<String>,
     /// Tags.
     pub tags: Vec<Tag>,
+    /// Node `location` label values the fleet may run on; empty: any node.
+    pub locations: Vec<String>,
+    /// Ports the fleet's server processes listen on; `None` when the server
+    /// sent none.
+    pub port_range: Option<PortRange>,
+    /// Nodes currently assigned to host the fleet.
+    pub hosting_node_ids: Vec<u64>,
+}
+
+/// One kind of server process, as GameLift's `ServerProcess`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ServerProcess {
+    /// Absolute path of the game server executable on the nodes.
+    pub launch_path: String,
+    /// Command-line parameters; `{port}` is replaced by the process's port.
+    pub parameters: Option<String>,
+    /// Copies run on each hosting node (1 or more).
+    pub concurrent_executions: i32,
+}
+
+impl ServerProcess {
+    /// `concurrent_executions` copies of `launch_path`, without parameters.
+    pub fn new(launch_path: impl Into<String>, concurrent_executions: i32) -> ServerProcess {
+        ServerProcess {
+            launch_path: launch_path.into(),
+            parameters: None,
+            concurrent_executions,
+        }
+    }
+}
+
+/// Which server processes run on each hosting node, as GameLift's
+/// `RuntimeConfiguration`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RuntimeConfiguration {
+    /// The processes (1-50 entries; at most 50 copies per node in total).
+    pub server_processes: Vec<ServerProcess>,
+    /// Most game sessions activating at once per node; `None`: no limit.
+    pub max_concurrent_game_session_activations: Option<i32>,
+    /// Seconds a game session may take to become active (1-600); `None`:
+    /// the server's default.
+    pub game_session_activation_timeout_seconds: Option<i32>,
+}
+
+/// An inclusive range of ports, as GameLift's `FromPort`/`ToPort`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PortRange {
+    /// First port (1026-60000).
+    pub from_port: u32,
+    /// Last port, inclusive (at least `from_port`).
+    pub to_port: u32,
+}
+
+/// Instance (hosting node) counts, as GameLift's `EC2InstanceCounts`;
+/// serialized with its upper-case names (`DESIRED`, `MINIMUM`, ...).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub struct InstanceCounts {
+    /// Nodes that should host the fleet.
+    pub desired: i32,
+    /// Fewest nodes allowed.
+    pub minimum: i32,
+    /// Most nodes allowed.
+    pub maximum: i32,
+    /// Nodes hosting the fleet now (output only; ignored on create).
+    pub active: i32,
+}
+
+/// A fleet's capacity, as GameLift's `FleetCapacity`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FleetCapacity {
+    /// The fleet id.
+    pub fleet_id: String,
+    /// The fleet ARN.
+    pub fleet_arn: String,
+    /// Desired, minimum, maximum and active instance counts.
+    pub instance_counts: InstanceCounts,
+}
+
+/// One entry of a fleet's event log, as GameLift's `Event`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FleetEvent {
+    /// The event id (`event-…`), increasing with time.
+    pub event_id: String,
+    /// The resource the event is about (the fleet id).
+    pub resource_id: String,
+    /// GameLift event code, e.g. `SERVER_PROCESS_CRASHED`.
+    pub event_code: String,
+    /// What happened, for humans.
+    pub message: String,
+    /// When, Unix epoch milliseconds.
+    pub event_time: i64,
+}
+
+/// A fleet's current use, as GameLift's `FleetUtilization`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FleetUtilization {
+    /// The fleet id.
+    pub fleet_id: String,
+    /// The fleet ARN.
+    pub fleet_arn: String,
+    /// Server processes that called ProcessReady and are not terminating.
+    pub active_server_process_count: i32,
+    /// Game sessions active now.
+    pub active_game_session_count: i32,
+    /// Player sessions active or reserved now.
+    pub current_player_session_count: i32,
+    /// Player slots of the active game sessions.
+    pub maximum_player_session_count: i32,
+}
+
+/// One server process of a fleet, as the hosting node reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ServerProcessStatus {
+    /// The process id (cluster-wide, not the OS pid).
+    pub process_id: String,
+    /// The fleet it serves.
+    pub fleet_id: String,
+    /// The node running it.
+    pub node_id: u64,
+    /// That node's name; empty when the answering node does not know it.
+    pub node_name: String,
+    /// The OS process id on its node.
+    pub pid: u32,
+    /// The port it was given.
+    pub port: u32,
+    /// `LAUNCHING`, `ACTIVE` or `TERMINATING`.
+    pub status: String,
+    /// `HEALTHY` or `UNHEALTHY`.
+    pub health: String,
+    /// Launch time, Unix epoch milliseconds.
+    pub launch_time: i64,
+    /// When it called ProcessReady, Unix epoch milliseconds; `None` before.
+    pub ready_time: Option<i64>,
+    /// The executable it runs.
+    pub launch_path: String,
 }
 
 /// A key/value tag.
@@ -212,6 +356,15 @@ pub struct CreateFleetInput {
     /// Idempotency token (1-48 characters of `[a-zA-Z0-9-]`). When `None` the
     /// client generates a UUID v4 and sends it on every retry of this call.
     pub idempotency_token: Option<String>,
+    /// The server processes to run; `None`: a data-only fleet (no processes).
+    pub runtime_configuration: Option<RuntimeConfiguration>,
+    /// Ports for the processes; `None`: the server's default (30000-39999).
+    pub port_range: Option<PortRange>,
+    /// Node `location` label values the fleet may run on; empty: any node.
+    pub locations: Vec<String>,
+    /// Desired, minimum and maximum hosting nodes (`active` is ignored);
+    /// `None`: the server's default (desired 1, minimum 0, maximum 1).
+    pub instances: Option<InstanceCounts>,
 }
 
 /// Input of [`crate::Client::update_fleet`]; `None` fields are left unchanged.

@@ -62,6 +62,24 @@ pub struct RunArgs {
     /// Log filter (tracing EnvFilter syntax). Default: info,openraft=warn.
     #[arg(long, env = "GAMEFLEET_LOG")]
     pub log: Option<String>,
+    /// Address of the game-server SDK endpoint (WebSocket, GameLift Server SDK 5). Default: listen port + 1000.
+    #[arg(long, env = "GAMEFLEET_SDK_LISTEN")]
+    pub sdk_listen: Option<String>,
+    /// Seconds a new process has to connect (InitSDK). Default: 300.
+    #[arg(long, env = "GAMEFLEET_SDK_INIT_TIMEOUT_S")]
+    pub sdk_init_timeout_s: Option<u64>,
+    /// Seconds a process has to call ProcessReady after InitSDK. Default: 300.
+    #[arg(long, env = "GAMEFLEET_PROCESS_READY_TIMEOUT_S")]
+    pub process_ready_timeout_s: Option<u64>,
+    /// Heartbeat interval expected from game servers, in seconds; 3 missed = unhealthy. Default: 60.
+    #[arg(long, env = "GAMEFLEET_HEALTH_CHECK_INTERVAL_S")]
+    pub health_check_interval_s: Option<u64>,
+    /// Seconds a process may take to exit after ProcessEnding. Default: 30.
+    #[arg(long, env = "GAMEFLEET_PROCESS_EXIT_TIMEOUT_S")]
+    pub process_exit_timeout_s: Option<u64>,
+    /// Seconds between OnProcessTerminate and a forced kill. Default: 300.
+    #[arg(long, env = "GAMEFLEET_TERMINATE_GRACE_S")]
+    pub terminate_grace_s: Option<u64>,
 }
 
 /// The config file's shape; unknown keys are errors.
@@ -80,6 +98,29 @@ struct FileConfig {
     propose_timeout_ms: Option<u64>,
     log: Option<String>,
     raft: Option<RaftFile>,
+    hosting: Option<HostingFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HostingFile {
+    sdk_listen: Option<String>,
+    sdk_init_timeout_s: Option<u64>,
+    process_ready_timeout_s: Option<u64>,
+    health_check_interval_s: Option<u64>,
+    process_exit_timeout_s: Option<u64>,
+    terminate_grace_s: Option<u64>,
+}
+
+/// Game server hosting: the SDK endpoint and the process timers (GameLift's defaults).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostingSettings {
+    pub sdk_listen: SocketAddr,
+    pub sdk_init_timeout_s: u64,
+    pub process_ready_timeout_s: u64,
+    pub health_check_interval_s: u64,
+    pub process_exit_timeout_s: u64,
+    pub terminate_grace_s: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,6 +158,7 @@ pub struct NodeConfig {
     pub sled_cache_mb: u64,
     pub propose_timeout_ms: u64,
     pub log: String,
+    pub hosting: HostingSettings,
 }
 
 /// A configuration problem, naming the setting.
@@ -204,6 +246,45 @@ impl NodeConfig {
             }
             None => listen.to_string(),
         };
+        let h = file.hosting.unwrap_or_default();
+        let sdk_listen_s = match args.sdk_listen.clone().or(h.sdk_listen) {
+            Some(s) => s,
+            None => {
+                let port = listen.port().checked_add(1000).ok_or_else(|| {
+                    invalid("sdk_listen", "required when the listen port is above 64535")
+                })?;
+                SocketAddr::new(listen.ip(), port).to_string()
+            }
+        };
+        let sdk_listen: SocketAddr = sdk_listen_s.parse().map_err(|_| {
+            invalid(
+                "sdk_listen",
+                format!("{sdk_listen_s:?} is not an IP:port socket address"),
+            )
+        })?;
+        let hosting = HostingSettings {
+            sdk_listen,
+            sdk_init_timeout_s: args
+                .sdk_init_timeout_s
+                .or(h.sdk_init_timeout_s)
+                .unwrap_or(300),
+            process_ready_timeout_s: args
+                .process_ready_timeout_s
+                .or(h.process_ready_timeout_s)
+                .unwrap_or(300),
+            health_check_interval_s: args
+                .health_check_interval_s
+                .or(h.health_check_interval_s)
+                .unwrap_or(60),
+            process_exit_timeout_s: args
+                .process_exit_timeout_s
+                .or(h.process_exit_timeout_s)
+                .unwrap_or(30),
+            terminate_grace_s: args
+                .terminate_grace_s
+                .or(h.terminate_grace_s)
+                .unwrap_or(300),
+        };
         let join = if args.join.is_empty() {
             file.join.unwrap_or_default()
         } else {
@@ -240,6 +321,7 @@ impl NodeConfig {
                 .propose_timeout_ms
                 .or(file.propose_timeout_ms)
                 .unwrap_or(5000),
+            hosting,
             log: args
                 .log
                 .clone()
@@ -321,6 +403,20 @@ impl NodeConfig {
         }
         if self.sled_cache_mb == 0 {
             return Err(invalid("sled_cache_mb", "must be at least 1"));
+        }
+        let h = &self.hosting;
+        for (setting, v) in [
+            ("sdk_init_timeout_s", h.sdk_init_timeout_s),
+            ("process_ready_timeout_s", h.process_ready_timeout_s),
+            ("health_check_interval_s", h.health_check_interval_s),
+            ("process_exit_timeout_s", h.process_exit_timeout_s),
+        ] {
+            if v == 0 {
+                return Err(invalid(setting, "must be at least 1"));
+            }
+        }
+        if h.sdk_listen == self.listen {
+            return Err(invalid("sdk_listen", "must differ from listen"));
         }
         if self.propose_timeout_ms < 100 {
             return Err(invalid("propose_timeout_ms", "must be at least 100"));

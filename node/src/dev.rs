@@ -61,13 +61,35 @@ async fn wait_answers(addr: &str, want_nodes: usize, timeout: Duration) -> anyho
     }
 }
 
-async fn create_demo_fleet(addr: &str) -> anyhow::Result<String> {
+/// The demo game server: the SDK's chat example, built next to gamefleetd
+/// (`cargo build --release --examples`), if it is there.
+fn demo_server(exe: &std::path::Path) -> Option<PathBuf> {
+    let p = exe.parent()?.join("examples").join("chat");
+    p.is_file().then(|| std::fs::canonicalize(&p).unwrap_or(p))
+}
+
+/// Creates the demo fleet: the chat example, 2 processes on every node, or a
+/// data-only fleet when the example is not built.
+async fn create_demo_fleet(addr: &str, server: Option<&std::path::Path>, nodes: i32) -> anyhow::Result<String> {
     let mut c = pb::game_lift_client::GameLiftClient::connect(format!("http://{addr}")).await?;
+    let hosting = server.map(|path| pb::RuntimeConfiguration {
+        server_processes: vec![pb::ServerProcess {
+            launch_path: path.to_string_lossy().into_owned(),
+            parameters: Some("--port {port}".into()),
+            concurrent_executions: 2,
+        }],
+        ..Default::default()
+    });
     let r = c
         .create_fleet(pb::CreateFleetRequest {
             name: "demo-fleet".into(),
             description: Some("created by gamefleetd dev".into()),
             idempotency_token: Some("gamefleetd-dev-demo-fleet".into()),
+            instances: hosting
+                .as_ref()
+                .map(|_| pb::InstanceCounts { desired: nodes, minimum: 0, maximum: nodes, active: 0 }),
+            runtime_configuration: hosting,
+            port_range: Some(pb::PortRange { from_port: 7700, to_port: 7799 }),
             ..Default::default()
         })
         .await?
@@ -136,7 +158,8 @@ pub async fn run(args: DevArgs, shutdown: impl Future<Output = ()>) -> anyhow::R
         }
     }
     wait_answers(&first, nodes.len(), Duration::from_secs(30)).await?;
-    let fleet = create_demo_fleet(&first)
+    let server = demo_server(&exe);
+    let fleet = create_demo_fleet(&first, server.as_deref(), i32::from(args.nodes))
         .await
         .context("creating the demo fleet")?;
     let endpoints: Vec<&str> = nodes.iter().map(|n| n.addr.as_str()).collect();
@@ -148,12 +171,20 @@ pub async fn run(args: DevArgs, shutdown: impl Future<Output = ()>) -> anyhow::R
     for n in &nodes {
         println!("  {:<6} {}  (log: {})", n.name, n.addr, n.log.display());
     }
-    println!("demo fleet: {fleet}");
+    match &server {
+        Some(path) => println!("demo fleet: {fleet} (2 x {} per node)", path.display()),
+        None => println!(
+            "demo fleet: {fleet} (data only: build the example game server with \
+             `cargo build --release --examples` to have it hosted)"
+        ),
+    }
     println!();
     println!("Try:");
     println!("  export GAMEFLEET_ENDPOINTS={}", endpoints.join(","));
     println!("  cargo run --release --bin gamefleet -- cluster status");
     println!("  cargo run --release --bin gamefleet -- fleet list");
+    println!("  cargo run --release --bin gamefleet -- fleet processes {fleet}");
+    println!("  cargo run --release --bin gamefleet -- fleet events {fleet}");
     println!("Press Ctrl-C to stop.");
 
     // A node that exits (say, killed to watch a failover) is reported, not fatal:

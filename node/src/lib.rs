@@ -9,6 +9,9 @@
 //!   `RaftPeer`), proto conversion and the one error-to-status mapping.
 //! - [`cluster`]: node identity, bootstrap and join.
 //! - [`leader`]: leader-only loops (voter promotion, fleet deletion).
+//! - [`supervisor`]: runs the game server processes of the fleets assigned to
+//!   this node (launch, timers, health, no orphans).
+//! - [`sdk_endpoint`]: the game-server WebSocket (GameLift Server SDK 5).
 //! - [`config`]: TOML/flags/env configuration.
 //! - [`server`]: wires it all together ([`server::run`]).
 //! - [`dev`]: `gamefleetd dev`, a local cluster in one command.
@@ -20,4 +23,6 @@ pub mod dev;
 pub mod fsm;
 pub mod leader;
 pub mod raft;
+pub mod sdk_endpoint;
 pub mod server;
+pub mod supervisor;

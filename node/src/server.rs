@@ -240,6 +240,15 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
         return Err(e);
     }
     let loops = tokio::spawn(crate::leader::run(node.clone(), stop.clone()));
+    let hosting = match crate::supervisor::start(node.clone(), stop.clone()).await {
+        Ok(h) => h,
+        Err(e) => {
+            stop.cancel();
+            let _ = loops.await;
+            let _ = raft.shutdown().await;
+            return Err(e);
+        }
+    };
     tracing::info!(
         node_id = node.ident.node_id,
         cluster_id = %node.ident.cluster_id().unwrap_or_default(),
@@ -259,6 +268,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
     }
     stop.cancel();
     let _ = loops.await;
+    hosting.join().await;
     raft.shutdown().await.context("stopping raft")?;
     db.flush().context("flushing the data dir")?;
     Ok(())

@@ -5,6 +5,8 @@
 //! body inside [`within`]. A failing body or an exceeded time limit panics while the cluster is
 //! still alive, so the cluster's `Drop` prints every node's log tail before killing them.
 
+pub mod game_servers;
+
 use std::future::Future;
 use std::time::{Duration, Instant};
 

@@ -3,11 +3,14 @@
 //!
 //! - [`writes`]: replicated write throughput and latency (`update_fleet`) per client count.
 //! - [`failover`]: time from a SIGKILL of the leader to the first acknowledged write after it.
+//! - [`processes`]: hosting on one node: time to N ready game servers, memory per process,
+//!   kill -9 → ready replacement.
 //!
 //! Numbers are only meaningful with a release `gamefleetd` (`cargo build --release -p
 //! gamefleet-node`); a debug binary is reported in the table header.
 
 pub mod failover;
+pub mod processes;
 pub mod writes;
 
 use std::path::{Path, PathBuf};

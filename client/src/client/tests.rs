@@ -1,6 +1,7 @@
 //! Tests of [`Client`] against an in-process fake node (tonic `GameLift` and
 //! `Admin` servers on 127.0.0.1:0): retries and their limits, idempotency
-//! tokens across retries, endpoint failover, paging and read consistency.
+//! tokens across retries, endpoint failover, paging, read consistency, and
+//! the requests the fleet hosting calls send.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,9 +18,14 @@ use tonic::{Request, Response, Status};
 
 use super::*;
 use crate::error::EXCEPTION_METADATA_KEY;
+use crate::types::{InstanceCounts, ServerProcess};
 
 /// Number of fleets the fake lists when asked for all of them.
 const LISTED: usize = 250;
+/// Number of events in every fleet's log; event `i` happened at `i` seconds.
+const EVENTS: i64 = 250;
+/// Fleets DescribeFleetUtilization reports when asked for all of them.
+const UTILIZED: usize = 3;
 
 /// A fake node: scripted failures, and a record of what it was sent.
 #[derive(Default)]
@@ -34,6 +40,19 @@ struct Fake {
     consistencies: Mutex<Vec<i32>>,
     updates: Mutex<Vec<pb::UpdateFleetAttributesRequest>>,
     join_members: Mutex<Vec<Vec<String>>>,
+    /// (operation, consistency) of every hosting read.
+    hosting_reads: Mutex<Vec<(&'static str, i32)>>,
+    runtime_updates: Mutex<Vec<pb::UpdateRuntimeConfigurationRequest>>,
+    capacity_requests: Mutex<Vec<Vec<String>>>,
+    capacity_updates: Mutex<Vec<pb::UpdateFleetCapacityRequest>>,
+    event_requests: Mutex<Vec<pb::DescribeFleetEventsRequest>>,
+    utilization_requests: Mutex<Vec<Vec<String>>>,
+}
+
+impl Fake {
+    fn hosting_read(&self, op: &'static str, consistency: i32) {
+        self.hosting_reads.lock().unwrap().push((op, consistency));
+    }
 }
 
 fn exception(status: Status, name: &'static str) -> Status {
@@ -51,6 +70,52 @@ fn fake_fleet(id: &str) -> pb::FleetAttributes {
         name: "arena".into(),
         status: pb::FleetStatus::New as i32,
         creation_time_millis: 1,
+        ..Default::default()
+    }
+}
+
+fn not_found(what: &str) -> Status {
+    exception(
+        Status::not_found(format!("{what} not found")),
+        "NotFoundException",
+    )
+}
+
+fn invalid(message: &str) -> Status {
+    exception(
+        Status::invalid_argument(message.to_string()),
+        "InvalidRequestException",
+    )
+}
+
+fn fake_runtime_configuration() -> pb::RuntimeConfiguration {
+    pb::RuntimeConfiguration {
+        server_processes: vec![pb::ServerProcess {
+            launch_path: "/srv/game".into(),
+            parameters: Some("-port {port}".into()),
+            concurrent_executions: 2,
+        }],
+        max_concurrent_game_session_activations: None,
+        game_session_activation_timeout_seconds: Some(120),
+    }
+}
+
+/// Event `i` of the fake's log: id `event-<i, 12 digits>`, at `i` seconds.
+fn fake_event(fleet_id: &str, i: i64) -> pb::Event {
+    pb::Event {
+        event_id: format!("event-{i:012}"),
+        resource_id: fleet_id.to_string(),
+        event_code: "GENERIC_EVENT".into(),
+        message: format!("event {i}"),
+        event_time_millis: i * 1000,
+    }
+}
+
+fn fake_utilization(id: &str) -> pb::FleetUtilization {
+    pb::FleetUtilization {
+        fleet_id: id.to_string(),
+        fleet_arn: format!("arn:aws:gamelift:local::fleet/{id}"),
+        active_server_process_count: 2,
         ..Default::default()
     }
 }
@@ -143,6 +208,178 @@ impl GameLift for Fake {
         let delay = *self.delete_delay.lock().unwrap();
         tokio::time::sleep(delay).await;
         Ok(Response::new(pb::DeleteFleetResponse {}))
+    }
+
+    async fn describe_runtime_configuration(
+        &self,
+        request: Request<pb::DescribeRuntimeConfigurationRequest>,
+    ) -> Result<Response<pb::DescribeRuntimeConfigurationResponse>, Status> {
+        let req = request.into_inner();
+        self.hosting_read("DescribeRuntimeConfiguration", req.consistency);
+        let runtime_configuration = match req.fleet_id.as_str() {
+            "fleet-missing" => return Err(not_found("fleet fleet-missing")),
+            // A data-only fleet has none.
+            "fleet-data" => None,
+            _ => Some(fake_runtime_configuration()),
+        };
+        Ok(Response::new(pb::DescribeRuntimeConfigurationResponse {
+            runtime_configuration,
+        }))
+    }
+
+    async fn update_runtime_configuration(
+        &self,
+        request: Request<pb::UpdateRuntimeConfigurationRequest>,
+    ) -> Result<Response<pb::UpdateRuntimeConfigurationResponse>, Status> {
+        let req = request.into_inner();
+        self.runtime_updates.lock().unwrap().push(req.clone());
+        let Some(rc) = req.runtime_configuration else {
+            return Err(invalid("runtime_configuration: is required"));
+        };
+        if rc.server_processes.is_empty() {
+            return Err(invalid(
+                "runtime_configuration.server_processes: at least 1 entry is required",
+            ));
+        }
+        Ok(Response::new(pb::UpdateRuntimeConfigurationResponse {
+            runtime_configuration: Some(rc),
+        }))
+    }
+
+    async fn describe_fleet_capacity(
+        &self,
+        request: Request<pb::DescribeFleetCapacityRequest>,
+    ) -> Result<Response<pb::DescribeFleetCapacityResponse>, Status> {
+        let req = request.into_inner();
+        self.hosting_read("DescribeFleetCapacity", req.consistency);
+        self.capacity_requests
+            .lock()
+            .unwrap()
+            .push(req.fleet_ids.clone());
+        if req.fleet_ids.is_empty() {
+            return Err(invalid("fleet_ids: at least one fleet id is required"));
+        }
+        if req.fleet_ids.len() > MAX_IDS_PER_DESCRIBE {
+            return Err(invalid("fleet_ids: at most 100 entries allowed"));
+        }
+        let fleet_capacity = req
+            .fleet_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| pb::FleetCapacity {
+                fleet_id: id.clone(),
+                fleet_arn: format!("arn:aws:gamelift:local::fleet/{id}"),
+                instance_counts: Some(pb::InstanceCounts {
+                    desired: 2,
+                    minimum: 1,
+                    maximum: 4,
+                    active: i32::try_from(i % 3).unwrap(),
+                }),
+            })
+            .collect();
+        Ok(Response::new(pb::DescribeFleetCapacityResponse {
+            fleet_capacity,
+        }))
+    }
+
+    async fn update_fleet_capacity(
+        &self,
+        request: Request<pb::UpdateFleetCapacityRequest>,
+    ) -> Result<Response<pb::UpdateFleetCapacityResponse>, Status> {
+        let req = request.into_inner();
+        self.capacity_updates.lock().unwrap().push(req.clone());
+        Ok(Response::new(pb::UpdateFleetCapacityResponse {
+            fleet_arn: format!("arn:aws:gamelift:local::fleet/{}", req.fleet_id),
+            fleet_id: req.fleet_id,
+        }))
+    }
+
+    /// Pages like the node: at most `limit` events after the token (the
+    /// last event id of the previous page), `start` inclusive, `end` exclusive.
+    async fn describe_fleet_events(
+        &self,
+        request: Request<pb::DescribeFleetEventsRequest>,
+    ) -> Result<Response<pb::DescribeFleetEventsResponse>, Status> {
+        let req = request.into_inner();
+        self.hosting_read("DescribeFleetEvents", req.consistency);
+        self.event_requests.lock().unwrap().push(req.clone());
+        if req.fleet_id == "fleet-missing" {
+            return Err(not_found("fleet fleet-missing"));
+        }
+        let limit = usize::try_from(req.limit.unwrap_or(10)).unwrap();
+        let after = req.next_token.clone().unwrap_or_default();
+        let mut events: Vec<pb::Event> = (0..EVENTS)
+            .map(|i| fake_event(&req.fleet_id, i))
+            .filter(|e| {
+                req.start_time_millis
+                    .is_none_or(|t| e.event_time_millis >= t)
+            })
+            .filter(|e| req.end_time_millis.is_none_or(|t| e.event_time_millis < t))
+            .filter(|e| e.event_id > after)
+            .take(limit + 1)
+            .collect();
+        let next_token = if events.len() > limit {
+            events.truncate(limit);
+            events.last().map(|e| e.event_id.clone())
+        } else {
+            None
+        };
+        Ok(Response::new(pb::DescribeFleetEventsResponse {
+            events,
+            next_token,
+        }))
+    }
+
+    async fn describe_fleet_utilization(
+        &self,
+        request: Request<pb::DescribeFleetUtilizationRequest>,
+    ) -> Result<Response<pb::DescribeFleetUtilizationResponse>, Status> {
+        let req = request.into_inner();
+        self.hosting_read("DescribeFleetUtilization", req.consistency);
+        self.utilization_requests
+            .lock()
+            .unwrap()
+            .push(req.fleet_ids.clone());
+        if req.fleet_ids.len() > MAX_IDS_PER_DESCRIBE {
+            return Err(invalid("fleet_ids: at most 100 entries allowed"));
+        }
+        let fleet_utilization = if req.fleet_ids.is_empty() {
+            (0..UTILIZED)
+                .map(|i| fake_utilization(&format!("fleet-{i}")))
+                .collect()
+        } else {
+            req.fleet_ids
+                .iter()
+                .map(|id| fake_utilization(id))
+                .collect()
+        };
+        Ok(Response::new(pb::DescribeFleetUtilizationResponse {
+            fleet_utilization,
+        }))
+    }
+
+    async fn describe_fleet_processes(
+        &self,
+        request: Request<pb::DescribeFleetProcessesRequest>,
+    ) -> Result<Response<pb::DescribeFleetProcessesResponse>, Status> {
+        let req = request.into_inner();
+        self.hosting_read("DescribeFleetProcesses", req.consistency);
+        let process = |n: u64, ready: i64| pb::ServerProcessStatus {
+            process_id: format!("proc-{n}"),
+            fleet_id: req.fleet_id.clone(),
+            node_id: n,
+            node_name: format!("n{n}"),
+            pid: 1000 + u32::try_from(n).unwrap(),
+            port: 30000 + u32::try_from(n).unwrap(),
+            status: if ready == 0 { "LAUNCHING" } else { "ACTIVE" }.into(),
+            health: "HEALTHY".into(),
+            launch_time_millis: 5_000,
+            ready_time_millis: ready,
+            launch_path: "/srv/game".into(),
+        };
+        Ok(Response::new(pb::DescribeFleetProcessesResponse {
+            processes: vec![process(1, 6_000), process(2, 0)],
+        }))
     }
 }
 
@@ -521,4 +758,226 @@ fn new_validates_and_normalizes_endpoints_without_a_runtime() {
     assert_eq!(d.total_timeout, Duration::from_secs(15));
     assert_eq!(d.consistency, Consistency::Linearizable);
     assert_eq!(Consistency::default(), Consistency::Linearizable);
+}
+
+#[tokio::test]
+async fn runtime_configuration_is_described_and_replaced() {
+    let fake = Arc::new(Fake::default());
+    let c = Client::new([serve(Arc::clone(&fake)).await]).unwrap();
+
+    let rc = c.describe_runtime_configuration("fleet-1").await.unwrap();
+    assert_eq!(rc, Some(fake_runtime_configuration().into()));
+    // A data-only fleet has none; that is not an error.
+    assert_eq!(
+        c.describe_runtime_configuration("fleet-data")
+            .await
+            .unwrap(),
+        None
+    );
+    let err = c
+        .describe_runtime_configuration("fleet-missing")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+
+    let new = RuntimeConfiguration {
+        server_processes: vec![
+            ServerProcess::new("/srv/a", 3),
+            ServerProcess {
+                launch_path: "/srv/b".into(),
+                parameters: Some("-x".into()),
+                concurrent_executions: 1,
+            },
+        ],
+        max_concurrent_game_session_activations: Some(5),
+        game_session_activation_timeout_seconds: None,
+    };
+    let back = c
+        .update_runtime_configuration("fleet-1", new.clone())
+        .await
+        .unwrap();
+    assert_eq!(back, new);
+    let sent = fake.runtime_updates.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].fleet_id, "fleet-1");
+    assert_eq!(sent[0].runtime_configuration, Some(new.into()));
+
+    // The node's verdict on a bad configuration comes back as is, unretried.
+    let err = c
+        .update_runtime_configuration("fleet-1", RuntimeConfiguration::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidRequest);
+    assert!(err.message.contains("server_processes"), "{err}");
+    assert_eq!(fake.runtime_updates.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn capacity_update_sends_only_what_is_set() {
+    let fake = Arc::new(Fake::default());
+    let c = Client::new([serve(Arc::clone(&fake)).await]).unwrap();
+    c.update_fleet_capacity("fleet-1", Some(3), None, None)
+        .await
+        .unwrap();
+    c.update_fleet_capacity("fleet-2", None, Some(0), Some(5))
+        .await
+        .unwrap();
+    let sent = fake.capacity_updates.lock().unwrap().clone();
+    assert_eq!(
+        sent,
+        vec![
+            pb::UpdateFleetCapacityRequest {
+                fleet_id: "fleet-1".into(),
+                desired_instances: Some(3),
+                min_size: None,
+                max_size: None,
+            },
+            pb::UpdateFleetCapacityRequest {
+                fleet_id: "fleet-2".into(),
+                desired_instances: None,
+                min_size: Some(0),
+                max_size: Some(5),
+            },
+        ]
+    );
+}
+
+#[tokio::test]
+async fn capacity_is_described_in_order_in_chunks_of_100() {
+    let fake = Arc::new(Fake::default());
+    let c = Client::new([serve(Arc::clone(&fake)).await]).unwrap();
+    let ids: Vec<String> = (0..150).map(|i| format!("fleet-{i}")).collect();
+    let caps = c.describe_fleet_capacity(&ids).await.unwrap();
+    let got: Vec<&str> = caps.iter().map(|c| c.fleet_id.as_str()).collect();
+    assert_eq!(got, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        caps[1].instance_counts,
+        InstanceCounts {
+            desired: 2,
+            minimum: 1,
+            maximum: 4,
+            active: 1
+        }
+    );
+    let sent = fake.capacity_requests.lock().unwrap().clone();
+    assert_eq!(sent.iter().map(Vec::len).collect::<Vec<_>>(), vec![100, 50]);
+
+    // No ids: the request still goes out and the node's rule applies.
+    let err = c.describe_fleet_capacity(&[]).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidRequest);
+    assert_eq!(fake.capacity_requests.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn events_follow_next_token_pages() {
+    let fake = Arc::new(Fake::default());
+    let c = Client::new([serve(Arc::clone(&fake)).await]).unwrap();
+
+    // Events 10 s ..< 240 s: 230 events, three pages of at most 100.
+    let events = c
+        .describe_fleet_events("fleet-1", Some(10_000), Some(240_000))
+        .await
+        .unwrap();
+    let want: Vec<FleetEvent> = (10..240).map(|i| fake_event("fleet-1", i).into()).collect();
+    assert_eq!(events, want);
+
+    let sent = fake.event_requests.lock().unwrap().clone();
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    let tokens: Vec<Option<&str>> = sent.iter().map(|r| r.next_token.as_deref()).collect();
+    assert_eq!(
+        tokens,
+        vec![None, Some("event-000000000109"), Some("event-000000000209")]
+    );
+    for r in &sent {
+        assert_eq!(r.fleet_id, "fleet-1");
+        assert_eq!(r.start_time_millis, Some(10_000));
+        assert_eq!(r.end_time_millis, Some(240_000));
+        assert_eq!(r.limit, Some(PAGE_LIMIT));
+    }
+
+    // No bounds: nothing is sent for them, and every event comes back.
+    let all = c
+        .describe_fleet_events("fleet-1", None, None)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), usize::try_from(EVENTS).unwrap());
+    let sent = fake.event_requests.lock().unwrap().clone();
+    assert!(
+        sent[3..]
+            .iter()
+            .all(|r| r.start_time_millis.is_none() && r.end_time_millis.is_none())
+    );
+
+    let err = c
+        .describe_fleet_events("fleet-missing", None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+}
+
+#[tokio::test]
+async fn utilization_of_all_or_some_fleets() {
+    let fake = Arc::new(Fake::default());
+    let c = Client::new([serve(Arc::clone(&fake)).await]).unwrap();
+    let all = c.describe_fleet_utilization(&[]).await.unwrap();
+    assert_eq!(all.len(), UTILIZED);
+    assert_eq!(all[0].fleet_id, "fleet-0");
+    assert_eq!(all[0].active_server_process_count, 2);
+
+    let ids: Vec<String> = (0..101).map(|i| format!("fleet-{i}")).collect();
+    let some = c.describe_fleet_utilization(&ids).await.unwrap();
+    assert_eq!(some.len(), 101);
+    assert_eq!(some[100].fleet_id, "fleet-100");
+    let sent = fake.utilization_requests.lock().unwrap().clone();
+    assert_eq!(
+        sent.iter().map(Vec::len).collect::<Vec<_>>(),
+        vec![0, 100, 1]
+    );
+}
+
+#[tokio::test]
+async fn processes_come_back_as_domain_types() {
+    let fake = Arc::new(Fake::default());
+    let c = Client::new([serve(Arc::clone(&fake)).await]).unwrap();
+    let procs = c.describe_fleet_processes("fleet-1").await.unwrap();
+    assert_eq!(procs.len(), 2);
+    assert_eq!(procs[0].process_id, "proc-1");
+    assert_eq!(procs[0].fleet_id, "fleet-1");
+    assert_eq!((procs[0].node_id, procs[0].node_name.as_str()), (1, "n1"));
+    assert_eq!((procs[0].pid, procs[0].port), (1001, 30001));
+    assert_eq!(procs[0].ready_time, Some(6_000));
+    assert_eq!(procs[1].status, "LAUNCHING");
+    assert_eq!(procs[1].ready_time, None);
+}
+
+#[tokio::test]
+async fn hosting_reads_send_the_chosen_consistency() {
+    let fake = Arc::new(Fake::default());
+    let lin = Client::new([serve(Arc::clone(&fake)).await]).unwrap();
+    let ids = vec!["fleet-1".to_string()];
+    for c in [lin.with_consistency(Consistency::Stale), lin.clone()] {
+        c.describe_runtime_configuration("fleet-1").await.unwrap();
+        c.describe_fleet_capacity(&ids).await.unwrap();
+        c.describe_fleet_events("fleet-1", Some(245_000), None)
+            .await
+            .unwrap();
+        c.describe_fleet_utilization(&ids).await.unwrap();
+        c.describe_fleet_processes("fleet-1").await.unwrap();
+    }
+    let seen = fake.hosting_reads.lock().unwrap().clone();
+    let ops = [
+        "DescribeRuntimeConfiguration",
+        "DescribeFleetCapacity",
+        "DescribeFleetEvents",
+        "DescribeFleetUtilization",
+        "DescribeFleetProcesses",
+    ];
+    let stale = pb::ReadConsistency::Stale as i32;
+    let linearizable = pb::ReadConsistency::Linearizable as i32;
+    let want: Vec<(&str, i32)> = ops
+        .iter()
+        .map(|op| (*op, stale))
+        .chain(ops.iter().map(|op| (*op, linearizable)))
+        .collect();
+    assert_eq!(seen, want);
 }

@@ -8,11 +8,15 @@ use gamefleet_proto::v1 as pb;
 use pb::game_lift_server::GameLift;
 use tonic::{Request, Response, Status};
 
-use super::convert::{fleet_attributes, page_limit, protection_policy, rclp, tags};
+use super::convert::{
+    capacity, event, fleet_attributes, instance_counts, page_limit, port_range, process,
+    protection_policy, rclp, runtime_configuration, runtime_configuration_pb, tags,
+};
 use super::error::ApiError;
 use super::{now_ms, read_barrier};
 use crate::fsm::fleet::{FleetSpec, FleetUpdate};
-use crate::fsm::{Command, Output, fleet_id_of, validate};
+use crate::fsm::hosting::ProcessStatus;
+use crate::fsm::{Command, Fleet, FsmError, Output, fleet_id_of, validate};
 use crate::server::Node;
 
 /// Largest page DescribeFleetAttributes and ListFleets return.
@@ -25,7 +29,7 @@ pub struct GameLiftService {
 
 fn fleet_of(out: Output) -> Result<crate::fsm::Fleet, ApiError> {
     match out {
-        Output::Fleet(f) => Ok(f),
+        Output::Fleet(f) => Ok(*f),
         Output::Done => Err(ApiError::Internal("expected a fleet result".into())),
     }
 }
@@ -33,6 +37,30 @@ fn fleet_of(out: Output) -> Result<crate::fsm::Fleet, ApiError> {
 fn check_fleet_ref(field: &str, id_or_arn: &str) -> Result<(), ApiError> {
     validate::length(field, id_or_arn, 1, 512)?;
     validate::fleet_id(field, fleet_id_of(id_or_arn))?;
+    Ok(())
+}
+
+/// Reads one fleet (by id or ARN) from the local replica behind the read barrier.
+async fn read_fleet(node: &Node, id: &str, consistency: i32) -> Result<Fleet, ApiError> {
+    check_fleet_ref("fleet_id", id)?;
+    read_barrier(node, consistency).await?;
+    let st = node.read_state();
+    st.state
+        .fleet(id)
+        .cloned()
+        .ok_or_else(|| FsmError::not_found("fleet", id).into())
+}
+
+fn check_fleet_list(ids: &[String]) -> Result<(), ApiError> {
+    if ids.len() > MAX_PAGE {
+        return Err(ApiError::invalid(
+            "fleet_ids",
+            format!("at most {MAX_PAGE} entries allowed"),
+        ));
+    }
+    for id in ids {
+        check_fleet_ref("fleet_ids", id)?;
+    }
     Ok(())
 }
 
@@ -64,6 +92,10 @@ impl GameLift for GameLiftService {
             resource_creation_limit_policy: r.resource_creation_limit_policy.as_ref().map(rclp),
             metric_groups: r.metric_groups,
             tags: tags(&r.tags),
+            runtime_configuration: r.runtime_configuration.as_ref().map(runtime_configuration),
+            port_range: r.port_range.as_ref().map(port_range).transpose()?,
+            locations: r.locations,
+            instances: r.instances.as_ref().map(capacity).unwrap_or_default(),
         };
         spec.validate().map_err(ApiError::from)?;
         if let Some(t) = &r.idempotency_token {
@@ -186,5 +218,220 @@ impl GameLift for GameLiftService {
         };
         self.node.proposer.propose(cmd).await?;
         Ok(Response::new(pb::DeleteFleetResponse {}))
+    }
+
+    async fn describe_runtime_configuration(
+        &self,
+        req: Request<pb::DescribeRuntimeConfigurationRequest>,
+    ) -> Result<Response<pb::DescribeRuntimeConfigurationResponse>, Status> {
+        let r = req.into_inner();
+        let f = read_fleet(&self.node, &r.fleet_id, r.consistency).await?;
+        Ok(Response::new(pb::DescribeRuntimeConfigurationResponse {
+            runtime_configuration: f
+                .spec
+                .runtime_configuration
+                .as_ref()
+                .map(runtime_configuration_pb),
+        }))
+    }
+
+    async fn update_runtime_configuration(
+        &self,
+        req: Request<pb::UpdateRuntimeConfigurationRequest>,
+    ) -> Result<Response<pb::UpdateRuntimeConfigurationResponse>, Status> {
+        let r = req.into_inner();
+        check_fleet_ref("fleet_id", &r.fleet_id)?;
+        let rc = r
+            .runtime_configuration
+            .as_ref()
+            .map(runtime_configuration)
+            .ok_or_else(|| ApiError::invalid("runtime_configuration", "is required"))?;
+        rc.validate().map_err(ApiError::from)?;
+        let cmd = Command::UpdateRuntimeConfiguration {
+            fleet_id: fleet_id_of(&r.fleet_id).to_string(),
+            runtime_configuration: rc,
+            at_ms: now_ms(),
+        };
+        let fleet = fleet_of(self.node.proposer.propose(cmd).await?)?;
+        Ok(Response::new(pb::UpdateRuntimeConfigurationResponse {
+            runtime_configuration: fleet
+                .spec
+                .runtime_configuration
+                .as_ref()
+                .map(runtime_configuration_pb),
+        }))
+    }
+
+    async fn describe_fleet_capacity(
+        &self,
+        req: Request<pb::DescribeFleetCapacityRequest>,
+    ) -> Result<Response<pb::DescribeFleetCapacityResponse>, Status> {
+        let r = req.into_inner();
+        if r.fleet_ids.is_empty() {
+            return Err(ApiError::invalid("fleet_ids", "at least one fleet id is required").into());
+        }
+        check_fleet_list(&r.fleet_ids)?;
+        read_barrier(&self.node, r.consistency).await?;
+        let st = self.node.read_state();
+        let mut out = Vec::new();
+        for id in &r.fleet_ids {
+            let f = st
+                .state
+                .fleet(id)
+                .ok_or_else(|| ApiError::from(FsmError::not_found("fleet", id)))?;
+            out.push(pb::FleetCapacity {
+                fleet_id: f.id.clone(),
+                fleet_arn: f.arn.clone(),
+                instance_counts: Some(instance_counts(f.spec.instances, f.assigned_nodes.len())),
+            });
+        }
+        Ok(Response::new(pb::DescribeFleetCapacityResponse {
+            fleet_capacity: out,
+        }))
+    }
+
+    async fn update_fleet_capacity(
+        &self,
+        req: Request<pb::UpdateFleetCapacityRequest>,
+    ) -> Result<Response<pb::UpdateFleetCapacityResponse>, Status> {
+        let r = req.into_inner();
+        let f = read_fleet(
+            &self.node,
+            &r.fleet_id,
+            pb::ReadConsistency::Linearizable as i32,
+        )
+        .await?;
+        let mut c = f.spec.instances;
+        if let Some(v) = r.desired_instances {
+            c.desired = v;
+        }
+        if let Some(v) = r.min_size {
+            c.min = v;
+        }
+        if let Some(v) = r.max_size {
+            c.max = v;
+        }
+        c.validate().map_err(ApiError::from)?;
+        let cmd = Command::UpdateFleetCapacity {
+            fleet_id: f.id.clone(),
+            instances: c,
+        };
+        let fleet = fleet_of(self.node.proposer.propose(cmd).await?)?;
+        Ok(Response::new(pb::UpdateFleetCapacityResponse {
+            fleet_id: fleet.id,
+            fleet_arn: fleet.arn,
+        }))
+    }
+
+    async fn describe_fleet_events(
+        &self,
+        req: Request<pb::DescribeFleetEventsRequest>,
+    ) -> Result<Response<pb::DescribeFleetEventsResponse>, Status> {
+        let r = req.into_inner();
+        let limit = page_limit(r.limit, MAX_PAGE)?;
+        let after = match r.next_token.as_deref() {
+            None | Some("") => None,
+            Some(t) if t.starts_with("event-") && t.len() <= 64 => Some(t.to_string()),
+            Some(_) => {
+                return Err(
+                    ApiError::invalid("next_token", "is not a token this API returned").into(),
+                );
+            }
+        };
+        let f = read_fleet(&self.node, &r.fleet_id, r.consistency).await?;
+        let st = self.node.read_state();
+        let matching = st
+            .state
+            .hosting
+            .events
+            .get(&f.id)
+            .into_iter()
+            .flatten()
+            .filter(|e| r.start_time_millis.is_none_or(|t| e.event_time_ms >= t))
+            .filter(|e| r.end_time_millis.is_none_or(|t| e.event_time_ms < t))
+            .filter(|e| after.as_ref().is_none_or(|a| e.event_id > *a));
+        let mut events: Vec<pb::Event> = matching.take(limit + 1).map(event).collect();
+        let next_token = if events.len() > limit {
+            events.truncate(limit);
+            events.last().map(|e| e.event_id.clone())
+        } else {
+            None
+        };
+        Ok(Response::new(pb::DescribeFleetEventsResponse {
+            events,
+            next_token,
+        }))
+    }
+
+    async fn describe_fleet_utilization(
+        &self,
+        req: Request<pb::DescribeFleetUtilizationRequest>,
+    ) -> Result<Response<pb::DescribeFleetUtilizationResponse>, Status> {
+        let r = req.into_inner();
+        check_fleet_list(&r.fleet_ids)?;
+        read_barrier(&self.node, r.consistency).await?;
+        let st = self.node.read_state();
+        let fleets: Vec<&Fleet> = if r.fleet_ids.is_empty() {
+            st.state.fleets.values().take(MAX_PAGE).collect()
+        } else {
+            let mut v = Vec::new();
+            for id in &r.fleet_ids {
+                v.push(
+                    st.state
+                        .fleet(id)
+                        .ok_or_else(|| ApiError::from(FsmError::not_found("fleet", id)))?,
+                );
+            }
+            v
+        };
+        let fleet_utilization = fleets
+            .into_iter()
+            .map(|f| {
+                let active = st
+                    .state
+                    .hosting
+                    .fleet_processes(&f.id)
+                    .filter(|p| p.status == ProcessStatus::Active)
+                    .count();
+                // Game and player sessions arrive with the session API; until then there are none.
+                pb::FleetUtilization {
+                    fleet_id: f.id.clone(),
+                    fleet_arn: f.arn.clone(),
+                    active_server_process_count: i32::try_from(active).unwrap_or(i32::MAX),
+                    active_game_session_count: 0,
+                    current_player_session_count: 0,
+                    maximum_player_session_count: 0,
+                }
+            })
+            .collect();
+        Ok(Response::new(pb::DescribeFleetUtilizationResponse {
+            fleet_utilization,
+        }))
+    }
+
+    async fn describe_fleet_processes(
+        &self,
+        req: Request<pb::DescribeFleetProcessesRequest>,
+    ) -> Result<Response<pb::DescribeFleetProcessesResponse>, Status> {
+        let r = req.into_inner();
+        let f = read_fleet(&self.node, &r.fleet_id, r.consistency).await?;
+        let names: std::collections::BTreeMap<u64, String> = {
+            let m = self.node.raft.metrics().borrow().clone();
+            m.membership_config
+                .membership()
+                .nodes()
+                .map(|(id, n)| (*id, n.name.clone()))
+                .collect()
+        };
+        let st = self.node.read_state();
+        let processes = st
+            .state
+            .hosting
+            .fleet_processes(&f.id)
+            .map(|p| process(p, names.get(&p.node_id).cloned().unwrap_or_default()))
+            .collect();
+        Ok(Response::new(pb::DescribeFleetProcessesResponse {
+            processes,
+        }))
     }
 }

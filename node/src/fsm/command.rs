@@ -10,7 +10,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::fleet::{FleetSpec, FleetUpdate};
+use std::collections::BTreeSet;
+
+use super::fleet::{FleetSpec, FleetStatus, FleetUpdate};
+use super::hosting::{Capacity, ProcessRecord, RuntimeConfiguration};
 
 /// The newest batch format this build writes and understands.
 pub const FORMAT_VERSION: u32 = 1;
@@ -52,6 +55,58 @@ pub enum Command {
     DeleteFleet { fleet_id: String, at_ms: i64 },
     /// Removes a DELETING fleet once nothing runs for it (leader loop). Added in format 1.
     FinalizeFleetDeletion { fleet_id: String, at_ms: i64 },
+    /// Replaces a fleet's runtime configuration; running processes are replaced
+    /// as they end, never killed mid-game. Added in format 1.
+    UpdateRuntimeConfiguration {
+        fleet_id: String,
+        runtime_configuration: RuntimeConfiguration,
+        at_ms: i64,
+    },
+    /// Changes a fleet's instance capacity. Added in format 1.
+    UpdateFleetCapacity {
+        fleet_id: String,
+        instances: Capacity,
+    },
+    /// The leader's choice of nodes to host a fleet. Added in format 1.
+    AssignFleetNodes {
+        fleet_id: String,
+        nodes: BTreeSet<u64>,
+        at_ms: i64,
+    },
+    /// A fleet status change decided by the leader (records FLEET_STATE_*). Added in format 1.
+    SetFleetStatus {
+        fleet_id: String,
+        status: FleetStatus,
+        at_ms: i64,
+    },
+    /// A node started a server process. Added in format 1.
+    ProcessLaunched { process: ProcessRecord },
+    /// A process called ProcessReady. Added in format 1.
+    ProcessReady { process_id: String, at_ms: i64 },
+    /// A process's health verdict changed. Added in format 1.
+    ProcessHealthChanged {
+        process_id: String,
+        healthy: bool,
+        at_ms: i64,
+    },
+    /// A process was asked to end or called ProcessEnding. Added in format 1.
+    ProcessTerminating { process_id: String, at_ms: i64 },
+    /// A process is gone; with an event code (e.g. SERVER_PROCESS_CRASHED) it is logged. Added in format 1.
+    ProcessEnded {
+        process_id: String,
+        event_code: Option<String>,
+        message: String,
+        at_ms: i64,
+    },
+    /// A fleet event a node observed (e.g. SERVER_PROCESS_INVALID_PATH). Added in format 1.
+    RecordFleetEvent {
+        fleet_id: String,
+        event_code: String,
+        message: String,
+        at_ms: i64,
+    },
+    /// A node restarted: every process it ran before is gone. Added in format 1.
+    NodeProcessesReset { node_id: u64, at_ms: i64 },
 }
 
 impl Command {
@@ -62,6 +117,17 @@ impl Command {
             Command::UpdateFleetAttributes { .. } => "UpdateFleetAttributes",
             Command::DeleteFleet { .. } => "DeleteFleet",
             Command::FinalizeFleetDeletion { .. } => "FinalizeFleetDeletion",
+            Command::UpdateRuntimeConfiguration { .. } => "UpdateRuntimeConfiguration",
+            Command::UpdateFleetCapacity { .. } => "UpdateFleetCapacity",
+            Command::AssignFleetNodes { .. } => "AssignFleetNodes",
+            Command::SetFleetStatus { .. } => "SetFleetStatus",
+            Command::ProcessLaunched { .. } => "ProcessLaunched",
+            Command::ProcessReady { .. } => "ProcessReady",
+            Command::ProcessHealthChanged { .. } => "ProcessHealthChanged",
+            Command::ProcessTerminating { .. } => "ProcessTerminating",
+            Command::ProcessEnded { .. } => "ProcessEnded",
+            Command::RecordFleetEvent { .. } => "RecordFleetEvent",
+            Command::NodeProcessesReset { .. } => "NodeProcessesReset",
         }
     }
 }

@@ -5,7 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeSet;
+
 use super::error::FsmError;
+use super::hosting::{self, Capacity, PortRange, RuntimeConfiguration};
 use super::validate;
 
 /// Longest name or description (GameLift's NonZeroAndMaxString).
@@ -69,7 +72,25 @@ pub struct FleetSpec {
     pub resource_creation_limit_policy: Option<ResourceCreationLimitPolicy>,
     pub metric_groups: Vec<String>,
     pub tags: Vec<Tag>,
+    /// Which server processes run on each hosting node. None: the fleet is data only.
+    #[serde(default)]
+    pub runtime_configuration: Option<RuntimeConfiguration>,
+    /// Ports for the fleet's processes. None: [`DEFAULT_PORT_RANGE`].
+    #[serde(default)]
+    pub port_range: Option<PortRange>,
+    /// Node `location` label values the fleet may run on. Empty: any node.
+    #[serde(default)]
+    pub locations: Vec<String>,
+    /// How many nodes host the fleet.
+    #[serde(default)]
+    pub instances: Capacity,
 }
+
+/// The port range of a fleet that names none.
+pub const DEFAULT_PORT_RANGE: PortRange = PortRange {
+    from_port: 30000,
+    to_port: 39999,
+};
 
 /// Attribute changes; `None` leaves a field unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -90,6 +111,9 @@ pub struct Fleet {
     pub status: FleetStatus,
     pub creation_time_ms: i64,
     pub termination_time_ms: Option<i64>,
+    /// Nodes the leader assigned to host the fleet.
+    #[serde(default)]
+    pub assigned_nodes: BTreeSet<u64>,
 }
 
 fn validate_rclp(p: &ResourceCreationLimitPolicy) -> Result<(), FsmError> {
@@ -132,7 +156,28 @@ impl FleetSpec {
                 ));
             }
         }
-        Ok(())
+        self.validate_hosting()
+    }
+
+    /// Checks the hosting fields (runtime configuration, ports, locations, instances).
+    pub fn validate_hosting(&self) -> Result<(), FsmError> {
+        let processes = match &self.runtime_configuration {
+            Some(rc) => {
+                rc.validate()?;
+                rc.processes_per_instance()
+            }
+            None => 0,
+        };
+        if let Some(pr) = &self.port_range {
+            pr.validate(processes)?;
+        }
+        hosting::validate_locations(&self.locations)?;
+        self.instances.validate()
+    }
+
+    /// The port range processes of this fleet use.
+    pub fn ports(&self) -> PortRange {
+        self.port_range.unwrap_or(DEFAULT_PORT_RANGE)
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod command;
 pub mod error;
 pub mod fleet;
+pub mod hosting;
 pub mod validate;
 
 #[cfg(test)]
@@ -22,6 +23,7 @@ use sha2::{Digest, Sha256};
 pub use command::{Batch, Command, FORMAT_VERSION};
 pub use error::FsmError;
 pub use fleet::{Fleet, FleetSpec, FleetStatus, FleetUpdate};
+pub use hosting::{Hosting, ProcessRecord, ProcessStatus};
 
 /// How long an idempotency token is remembered.
 pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
@@ -30,7 +32,7 @@ pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Output {
     /// The fleet after the command.
-    Fleet(Fleet),
+    Fleet(Box<Fleet>),
     /// The command changed nothing visible to return (e.g. a finalized deletion).
     Done,
 }
@@ -53,6 +55,9 @@ pub struct State {
     pub idempotency: BTreeMap<String, IdempotencyRecord>,
     /// (at_ms, token) in creation order, to expire tokens without a scan.
     pub idempotency_by_time: BTreeSet<(i64, String)>,
+    /// Server processes and fleet events.
+    #[serde(default)]
+    pub hosting: Hosting,
 }
 
 impl State {
@@ -141,7 +146,7 @@ pub fn apply(state: &mut State, cmd: &Command) -> CmdResult {
                 return Err(invalid_fleet_status(fleet, "update"));
             }
             fleet.apply_update(update);
-            Ok(Output::Fleet(fleet.clone()))
+            Ok(Output::Fleet(Box::new(fleet.clone())))
         }
         Command::DeleteFleet { fleet_id, at_ms } => {
             let fleet = state
@@ -154,7 +159,146 @@ pub fn apply(state: &mut State, cmd: &Command) -> CmdResult {
                 fleet.status = FleetStatus::Deleting;
                 fleet.termination_time_ms = Some(*at_ms);
             }
-            Ok(Output::Fleet(fleet.clone()))
+            Ok(Output::Fleet(Box::new(fleet.clone())))
+        }
+        Command::UpdateRuntimeConfiguration {
+            fleet_id,
+            runtime_configuration,
+            at_ms,
+        } => {
+            let fleet = live_fleet_mut(state, fleet_id, "update the runtime configuration of")?;
+            let mut spec = fleet.spec.clone();
+            spec.runtime_configuration = Some(runtime_configuration.clone());
+            spec.validate_hosting()?;
+            fleet.spec = spec;
+            // A fleet whose processes could not start gets another chance.
+            let retry = fleet.status == FleetStatus::Error;
+            if retry {
+                fleet.status = FleetStatus::Activating;
+            }
+            let (id, out) = (fleet.id.clone(), Output::Fleet(Box::new(fleet.clone())));
+            if retry {
+                state.hosting.record_event(
+                    &id,
+                    "FLEET_STATE_ACTIVATING",
+                    "runtime configuration updated",
+                    *at_ms,
+                );
+            }
+            Ok(out)
+        }
+        Command::UpdateFleetCapacity {
+            fleet_id,
+            instances,
+        } => {
+            instances.validate()?;
+            let fleet = live_fleet_mut(state, fleet_id, "update the capacity of")?;
+            fleet.spec.instances = *instances;
+            Ok(Output::Fleet(Box::new(fleet.clone())))
+        }
+        Command::AssignFleetNodes {
+            fleet_id, nodes, ..
+        } => {
+            let fleet = fleet_mut(state, fleet_id)?;
+            fleet.assigned_nodes.clone_from(nodes);
+            Ok(Output::Fleet(Box::new(fleet.clone())))
+        }
+        Command::SetFleetStatus {
+            fleet_id,
+            status,
+            at_ms,
+        } => {
+            let fleet = fleet_mut(state, fleet_id)?;
+            if fleet.status == *status {
+                return Ok(Output::Fleet(Box::new(fleet.clone())));
+            }
+            if fleet.is_deleting() && *status != FleetStatus::Terminated {
+                return Err(invalid_fleet_status(fleet, "change the status of"));
+            }
+            fleet.status = *status;
+            let (id, out) = (fleet.id.clone(), Output::Fleet(Box::new(fleet.clone())));
+            let code = format!("FLEET_STATE_{}", format!("{status:?}").to_uppercase());
+            state
+                .hosting
+                .record_event(&id, &code, &format!("fleet status is now {code}"), *at_ms);
+            Ok(out)
+        }
+        Command::ProcessLaunched { process } => {
+            let fleet = state
+                .fleets
+                .get(&process.fleet_id)
+                .ok_or_else(|| FsmError::not_found("fleet", process.fleet_id.clone()))?;
+            if fleet.is_deleting() {
+                return Err(invalid_fleet_status(fleet, "launch processes for"));
+            }
+            if state.hosting.processes.contains_key(&process.process_id) {
+                return Err(FsmError::invalid(
+                    "process_id",
+                    format!("{} already exists", process.process_id),
+                ));
+            }
+            state
+                .hosting
+                .processes
+                .insert(process.process_id.clone(), process.clone());
+            Ok(Output::Done)
+        }
+        Command::ProcessReady { process_id, at_ms } => {
+            let p = process_mut(state, process_id)?;
+            if p.status != ProcessStatus::Launching {
+                return Err(FsmError::InvalidStatus {
+                    kind: "process".into(),
+                    message: format!("process {process_id} is {:?}, not launching", p.status),
+                });
+            }
+            p.status = ProcessStatus::Active;
+            p.ready_at_ms = Some(*at_ms);
+            Ok(Output::Done)
+        }
+        Command::ProcessHealthChanged {
+            process_id,
+            healthy,
+            ..
+        } => {
+            process_mut(state, process_id)?.healthy = *healthy;
+            Ok(Output::Done)
+        }
+        Command::ProcessTerminating { process_id, .. } => {
+            process_mut(state, process_id)?.status = ProcessStatus::Terminating;
+            Ok(Output::Done)
+        }
+        Command::ProcessEnded {
+            process_id,
+            event_code,
+            message,
+            at_ms,
+        } => {
+            let p = state
+                .hosting
+                .processes
+                .remove(process_id)
+                .ok_or_else(|| FsmError::not_found("process", process_id))?;
+            if let Some(code) = event_code {
+                state
+                    .hosting
+                    .record_event(&p.fleet_id, code, message, *at_ms);
+            }
+            Ok(Output::Done)
+        }
+        Command::RecordFleetEvent {
+            fleet_id,
+            event_code,
+            message,
+            at_ms,
+        } => {
+            validate::length("event_code", event_code, 1, 64)?;
+            let id = fleet_mut(state, fleet_id)?.id.clone();
+            state.hosting.record_event(&id, event_code, message, *at_ms);
+            Ok(Output::Done)
+        }
+        Command::NodeProcessesReset { node_id, .. } => {
+            state.hosting.processes.retain(|_, p| p.node_id != *node_id);
+            Ok(Output::Done)
         }
         Command::FinalizeFleetDeletion { fleet_id, .. } => {
             let fleet = state
@@ -164,10 +308,53 @@ pub fn apply(state: &mut State, cmd: &Command) -> CmdResult {
             if fleet.status != FleetStatus::Deleting {
                 return Err(invalid_fleet_status(fleet, "finalize deletion of"));
             }
-            state.fleets.remove(fleet_id_of(fleet_id));
+            if state
+                .hosting
+                .fleet_processes(fleet.id.as_str())
+                .next()
+                .is_some()
+            {
+                return Err(invalid_fleet_status(
+                    fleet,
+                    "finalize deletion (processes still run) of",
+                ));
+            }
+            let id = fleet.id.clone();
+            state.fleets.remove(&id);
+            state.hosting.events.remove(&id);
             Ok(Output::Done)
         }
     }
+}
+
+fn fleet_mut<'a>(state: &'a mut State, fleet_id: &str) -> Result<&'a mut Fleet, FsmError> {
+    state
+        .fleets
+        .get_mut(fleet_id_of(fleet_id))
+        .ok_or_else(|| FsmError::not_found("fleet", fleet_id))
+}
+
+fn live_fleet_mut<'a>(
+    state: &'a mut State,
+    fleet_id: &str,
+    op: &str,
+) -> Result<&'a mut Fleet, FsmError> {
+    let fleet = fleet_mut(state, fleet_id)?;
+    if fleet.is_deleting() {
+        return Err(invalid_fleet_status(fleet, op));
+    }
+    Ok(fleet)
+}
+
+fn process_mut<'a>(
+    state: &'a mut State,
+    process_id: &str,
+) -> Result<&'a mut ProcessRecord, FsmError> {
+    state
+        .hosting
+        .processes
+        .get_mut(process_id)
+        .ok_or_else(|| FsmError::not_found("process", process_id))
 }
 
 fn invalid_fleet_status(fleet: &Fleet, op: &str) -> FsmError {
@@ -203,7 +390,7 @@ fn create_fleet(
             });
         }
         return match state.fleets.get(&rec.fleet_id) {
-            Some(f) => Ok(Output::Fleet(f.clone())),
+            Some(f) => Ok(Output::Fleet(Box::new(f.clone()))),
             None => Err(FsmError::not_found("fleet", rec.fleet_id.clone())),
         };
     }
@@ -226,6 +413,7 @@ fn create_fleet(
         status: FleetStatus::New,
         creation_time_ms: at_ms,
         termination_time_ms: None,
+        assigned_nodes: Default::default(),
     };
     state.fleets.insert(fleet.id.clone(), fleet.clone());
     if let Some(t) = token {
@@ -239,5 +427,5 @@ fn create_fleet(
         );
         state.idempotency_by_time.insert((at_ms, t.to_string()));
     }
-    Ok(Output::Fleet(fleet))
+    Ok(Output::Fleet(Box::new(fleet)))
 }

@@ -86,6 +86,7 @@ impl Model {
                 self.fleets.remove(fleet_id);
                 Ok(None)
             }
+            other => unreachable!("the model covers fleet commands only, not {}", other.name()),
         }
     }
 }
@@ -136,7 +137,79 @@ fn arb_cmd() -> impl Strategy<Value = Command> {
     ]
 }
 
+/// Fleet commands plus every hosting command, for replica agreement.
+fn arb_any_cmd() -> impl Strategy<Value = Command> {
+    use crate::fsm::hosting::{Capacity, ProcessRecord, RuntimeConfiguration, ServerProcess};
+    let id = (0u8..4).prop_map(|i| format!("fleet-{i}"));
+    let pid = (0u8..6).prop_map(|i| format!("process-{i}"));
+    let at = 0i64..1_000;
+    let rc = (1i32..4).prop_map(|n| RuntimeConfiguration {
+        server_processes: vec![ServerProcess {
+            launch_path: "/g".into(),
+            parameters: None,
+            concurrent_executions: n,
+        }],
+        max_concurrent_game_session_activations: None,
+        game_session_activation_timeout_seconds: None,
+    });
+    let status = prop_oneof![
+        Just(FleetStatus::Activating),
+        Just(FleetStatus::Active),
+        Just(FleetStatus::Error),
+        Just(FleetStatus::Terminated)
+    ];
+    prop_oneof![
+        4 => arb_cmd(),
+        1 => (id.clone(), rc, at.clone()).prop_map(|(fleet_id, runtime_configuration, at_ms)| {
+            Command::UpdateRuntimeConfiguration { fleet_id, runtime_configuration, at_ms }
+        }),
+        1 => (id.clone(), 0i32..3).prop_map(|(fleet_id, d)| Command::UpdateFleetCapacity {
+            fleet_id,
+            instances: Capacity { desired: d, min: 0, max: 2 },
+        }),
+        1 => (id.clone(), proptest::collection::btree_set(1u64..4, 0..3), at.clone())
+            .prop_map(|(fleet_id, nodes, at_ms)| Command::AssignFleetNodes { fleet_id, nodes, at_ms }),
+        1 => (id.clone(), status, at.clone()).prop_map(|(fleet_id, status, at_ms)| Command::SetFleetStatus { fleet_id, status, at_ms }),
+        2 => (pid.clone(), id.clone(), 1u64..4).prop_map(|(process_id, fleet_id, node_id)| Command::ProcessLaunched {
+            process: ProcessRecord {
+                process_id,
+                fleet_id,
+                node_id,
+                pid: 1,
+                port: 30000,
+                launch_path: "/g".into(),
+                status: ProcessStatus::Launching,
+                healthy: true,
+                launched_at_ms: 0,
+                ready_at_ms: None,
+            },
+        }),
+        1 => (pid.clone(), at.clone()).prop_map(|(process_id, at_ms)| Command::ProcessReady { process_id, at_ms }),
+        1 => (pid.clone(), any::<bool>(), at.clone()).prop_map(|(process_id, healthy, at_ms)| Command::ProcessHealthChanged { process_id, healthy, at_ms }),
+        1 => (pid.clone(), at.clone()).prop_map(|(process_id, at_ms)| Command::ProcessTerminating { process_id, at_ms }),
+        1 => (pid, proptest::option::of(Just("SERVER_PROCESS_CRASHED".to_string())), at.clone())
+            .prop_map(|(process_id, event_code, at_ms)| Command::ProcessEnded { process_id, event_code, message: "m".into(), at_ms }),
+        1 => (id, at.clone()).prop_map(|(fleet_id, at_ms)| Command::RecordFleetEvent { fleet_id, event_code: "GENERIC_EVENT".into(), message: "m".into(), at_ms }),
+        1 => (1u64..4, at).prop_map(|(node_id, at_ms)| Command::NodeProcessesReset { node_id, at_ms }),
+    ]
+}
+
 proptest! {
+    #[test]
+    fn refused_hosting_commands_change_nothing(cmds in proptest::collection::vec(arb_any_cmd(), 0..80)) {
+        let mut state = State::default();
+        for cmd in &cmds {
+            let before = state.clone();
+            if apply(&mut state, cmd).is_err() {
+                prop_assert_eq!(&state, &before, "refused {} changed the state", cmd.name());
+            }
+            // Invariant: every process belongs to a fleet that exists.
+            for p in state.hosting.processes.values() {
+                prop_assert!(state.fleets.contains_key(&p.fleet_id), "orphan process {}", p.process_id);
+            }
+        }
+    }
+
     #[test]
     fn apply_agrees_with_model(cmds in proptest::collection::vec(arb_cmd(), 0..60)) {
         let mut state = State::default();
@@ -162,7 +235,7 @@ proptest! {
     }
 
     #[test]
-    fn replicas_fed_the_same_log_agree(cmds in proptest::collection::vec(arb_cmd(), 0..60), split in 0usize..60) {
+    fn replicas_fed_the_same_log_agree(cmds in proptest::collection::vec(arb_any_cmd(), 0..80), split in 0usize..80) {
         // Replica A applies everything one command per batch; replica B applies the
         // same commands packed into two batches (as group commit may pack them) and
         // through a snapshot round-trip in the middle.

@@ -3,9 +3,16 @@
 //!
 //! - Promotion: learners that have caught up become voters until the cluster
 //!   has the configured number of voters (3 or 5); further nodes stay learners.
-//! - Fleet deletion: DELETING fleets are finalized (removed).
+//! - Fleet placement: fleets with a runtime configuration are assigned to
+//!   nodes (`assign`), moved off lost nodes (`liveness`), and their status
+//!   follows their processes (`status`).
+//! - Fleet deletion: DELETING fleets are finalized once no process runs.
 
-use std::collections::BTreeSet;
+pub mod assign;
+pub mod liveness;
+pub mod status;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,18 +31,78 @@ const TICK: Duration = Duration::from_millis(300);
 /// Runs the leader loops until `stop` is cancelled.
 pub async fn run(node: Arc<Node>, stop: CancellationToken) {
     let mut tick = tokio::time::interval(TICK);
+    let mut liveness: Option<liveness::Liveness> = None;
+    let mut last_probe = std::time::Instant::now();
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tick.tick() => {}
         }
         if node.raft.metrics().borrow().state != ServerState::Leader {
+            // Liveness restarts from scratch on the next leadership.
+            liveness = None;
             continue;
         }
         if let Err(e) = promote(&node).await {
             tracing::debug!("promotion: {e}");
         }
+        let live = liveness.get_or_insert_with(Default::default);
+        if last_probe.elapsed() >= Duration::from_secs(1) {
+            live.probe(&node).await;
+            last_probe = std::time::Instant::now();
+        }
+        place_fleets(&node, live).await;
         finalize_deletions(&node).await;
+    }
+}
+
+async fn place_fleets(node: &Node, live: &liveness::Liveness) {
+    let (changes, statuses) = {
+        let m = node.raft.metrics().borrow().clone();
+        let views: BTreeMap<u64, assign::NodeView> = m
+            .membership_config
+            .membership()
+            .nodes()
+            .map(|(id, n)| {
+                (
+                    *id,
+                    assign::NodeView {
+                        location: n.labels.get("location").cloned(),
+                        alive: live.alive(node, *id),
+                    },
+                )
+            })
+            .collect();
+        let st = node.read_state();
+        let changes = assign::plan(&st.state.fleets, &views);
+        let statuses: Vec<(String, crate::fsm::FleetStatus)> = st
+            .state
+            .fleets
+            .values()
+            .filter_map(|f| status::next_status(f, &st.state.hosting).map(|s| (f.id.clone(), s)))
+            .collect();
+        (changes, statuses)
+    };
+    for (fleet_id, nodes) in changes {
+        tracing::info!(%fleet_id, ?nodes, "assigning fleet");
+        let cmd = Command::AssignFleetNodes {
+            fleet_id,
+            nodes,
+            at_ms: now_ms(),
+        };
+        if let Err(e) = node.proposer.propose(cmd).await {
+            tracing::debug!("assigning: {e}");
+        }
+    }
+    for (fleet_id, status) in statuses {
+        let cmd = Command::SetFleetStatus {
+            fleet_id,
+            status,
+            at_ms: now_ms(),
+        };
+        if let Err(e) = node.proposer.propose(cmd).await {
+            tracing::debug!("fleet status: {e}");
+        }
     }
 }
 
@@ -85,6 +152,7 @@ async fn finalize_deletions(node: &Node) {
             .fleets
             .values()
             .filter(|f| f.status == FleetStatus::Deleting)
+            .filter(|f| st.state.hosting.fleet_processes(&f.id).next().is_none())
             .map(|f| f.id.clone())
             .collect()
     };

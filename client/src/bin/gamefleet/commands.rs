@@ -5,16 +5,18 @@
 //! This module does no printing itself, so `main` alone decides what goes to
 //! stdout, stderr and the exit code.
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use gamefleet_client::{
-    Client, ClientError, ClientOptions, Consistency, CreateFleetInput, ResourceCreationLimitPolicy,
-    UpdateFleetInput,
+    Client, ClientError, ClientOptions, Consistency, CreateFleetInput, ErrorKind, InstanceCounts,
+    ResourceCreationLimitPolicy, RuntimeConfiguration, ServerProcess, UpdateFleetInput,
 };
 use serde::Serialize;
 use serde_json::json;
 
 use crate::cli::{
-    Cli, ClusterCommand, Command, CreateArgs, FleetCommand, LimitPolicyArgs, NodeCommand,
-    UpdateArgs,
+    CapacityArgs, Cli, ClusterCommand, Command, CreateArgs, FleetCommand, InstanceArgs,
+    LimitPolicyArgs, NodeCommand, RuntimeConfigArgs, ServerProcessArgs, UpdateArgs,
 };
 use crate::render;
 
@@ -50,7 +52,7 @@ pub async fn run(cli: Cli) -> Result<String, ClientError> {
             })
         }
         Command::Fleet(FleetCommand::Create(args)) => {
-            let fleet = client.create_fleet(create_input(args)).await?;
+            let fleet = client.create_fleet(create_input(*args)).await?;
             output(json, &fleet, |f| render::fleets(std::slice::from_ref(f)))
         }
         Command::Fleet(FleetCommand::List) => {
@@ -75,7 +77,102 @@ pub async fn run(cli: Cli) -> Result<String, ClientError> {
                 format!("deleting fleet {fleet_id}\n")
             })
         }
+        Command::Fleet(FleetCommand::Processes { fleet_id }) => {
+            let processes = client.describe_fleet_processes(&fleet_id).await?;
+            output(json, &processes, |p| render::processes(p, now_ms()))
+        }
+        Command::Fleet(FleetCommand::Events {
+            fleet_id,
+            since,
+            until,
+        }) => {
+            let events = client
+                .describe_fleet_events(&fleet_id, since, until)
+                .await?;
+            output(json, &events, |events| render::events(events))
+        }
+        Command::Fleet(FleetCommand::Utilization { fleet_ids }) => {
+            let utilization = client.describe_fleet_utilization(&fleet_ids).await?;
+            output(json, &utilization, |u| render::utilization(u))
+        }
+        Command::Fleet(FleetCommand::Capacity(args)) => capacity(&client, json, args).await,
+        Command::Fleet(FleetCommand::RuntimeConfig(args)) => {
+            runtime_config(&client, json, args).await
+        }
     }
+}
+
+/// `fleet capacity`: shows the counts, or changes the ones given.
+async fn capacity(client: &Client, json: bool, args: CapacityArgs) -> Result<String, ClientError> {
+    let fleet_id = args.fleet_id.clone();
+    if !args.is_update() {
+        let capacity = client
+            .describe_fleet_capacity(std::slice::from_ref(&fleet_id))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                ClientError::new(
+                    ErrorKind::NotFound,
+                    tonic::Code::NotFound,
+                    format!("fleet {fleet_id} not found"),
+                )
+            })?;
+        return output(json, &capacity, |c| {
+            render::capacity(std::slice::from_ref(c))
+        });
+    }
+    client
+        .update_fleet_capacity(&fleet_id, args.desired, args.min, args.max)
+        .await?;
+    let changes: Vec<String> = [
+        ("desired", args.desired),
+        ("min", args.min),
+        ("max", args.max),
+    ]
+    .into_iter()
+    .filter_map(|(name, v)| v.map(|v| format!("{name} {v}")))
+    .collect();
+    output(json, &json!({ "FleetId": fleet_id }), |_| {
+        format!(
+            "updated capacity of fleet {fleet_id}: {}\n",
+            changes.join(", ")
+        )
+    })
+}
+
+/// `fleet runtime-config`: shows the configuration, or replaces it when
+/// server processes are given.
+async fn runtime_config(
+    client: &Client,
+    json: bool,
+    args: RuntimeConfigArgs,
+) -> Result<String, ClientError> {
+    let fleet_id = args.fleet_id;
+    match runtime_configuration(args.config) {
+        None => {
+            let rc = client.describe_runtime_configuration(&fleet_id).await?;
+            output(json, &rc, |rc| {
+                render::runtime_configuration(&fleet_id, rc.as_ref())
+            })
+        }
+        Some(rc) => {
+            let rc = client.update_runtime_configuration(&fleet_id, rc).await?;
+            output(json, &rc, |rc| {
+                format!(
+                    "updated the runtime configuration of fleet {fleet_id} (running processes are replaced as they end)\n{}",
+                    render::runtime_configuration(&fleet_id, Some(rc))
+                )
+            })
+        }
+    }
+}
+
+/// Now, Unix epoch milliseconds (for uptimes).
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// The client for the global options: `--timeout` bounds the whole call
@@ -120,15 +217,59 @@ fn limit_policy(args: &LimitPolicyArgs) -> Option<ResourceCreationLimitPolicy> {
     }
 }
 
+/// The runtime configuration the options describe: the --launch-path
+/// process first, then every --server-process; `None` when there is none
+/// (clap refuses the activation options without processes).
+fn runtime_configuration(args: ServerProcessArgs) -> Option<RuntimeConfiguration> {
+    let mut server_processes = Vec::new();
+    if let Some(launch_path) = args.launch_path {
+        server_processes.push(ServerProcess {
+            launch_path,
+            parameters: args.parameters,
+            concurrent_executions: args.concurrent_executions.unwrap_or(1),
+        });
+    }
+    server_processes.extend(args.server_processes);
+    if server_processes.is_empty() {
+        return None;
+    }
+    Some(RuntimeConfiguration {
+        server_processes,
+        max_concurrent_game_session_activations: args.max_concurrent_activations,
+        game_session_activation_timeout_seconds: args.activation_timeout,
+    })
+}
+
+fn instances(args: &InstanceArgs) -> Option<InstanceCounts> {
+    // clap makes the three options required together.
+    match (
+        args.desired_instances,
+        args.min_instances,
+        args.max_instances,
+    ) {
+        (Some(desired), Some(minimum), Some(maximum)) => Some(InstanceCounts {
+            desired,
+            minimum,
+            maximum,
+            active: 0,
+        }),
+        _ => None,
+    }
+}
+
 fn create_input(args: CreateArgs) -> CreateFleetInput {
     CreateFleetInput {
         resource_creation_limit_policy: limit_policy(&args.limit),
+        instances: instances(&args.instances),
         name: args.name,
         description: args.description,
         protection_policy: args.protection.map(Into::into),
         metric_groups: args.metric_groups,
         tags: args.tags,
         idempotency_token: args.idempotency_token,
+        runtime_configuration: runtime_configuration(args.processes),
+        port_range: args.port_range,
+        locations: args.locations,
     }
 }
 
@@ -153,7 +294,7 @@ fn update_input(args: UpdateArgs) -> UpdateFleetInput {
 #[cfg(test)]
 mod tests {
     use clap::Parser;
-    use gamefleet_client::{ErrorKind, ProtectionPolicy, Tag};
+    use gamefleet_client::{PortRange, ProtectionPolicy, Tag};
 
     use super::*;
 
@@ -186,7 +327,7 @@ mod tests {
         else {
             panic!("not a create");
         };
-        let input = create_input(args);
+        let input = create_input(*args);
         assert_eq!(
             input,
             CreateFleetInput {
@@ -199,6 +340,98 @@ mod tests {
                 tags: vec![Tag::new("k", "v")],
                 ..Default::default()
             }
+        );
+    }
+
+    #[test]
+    fn create_hosting_args_become_the_input() {
+        let Command::Fleet(FleetCommand::Create(args)) = cli(&[
+            "fleet",
+            "create",
+            "--name",
+            "arena",
+            "--server-process",
+            "/srv/lobby:2",
+            "--launch-path",
+            "/srv/game",
+            "--parameters",
+            "-port {port}",
+            "--max-concurrent-activations",
+            "3",
+            "--port-range",
+            "31000-31099",
+            "--location",
+            "custom-eu",
+            "--desired-instances",
+            "2",
+            "--min-instances",
+            "1",
+            "--max-instances",
+            "4",
+        ])
+        .command
+        else {
+            panic!("not a create");
+        };
+        assert_eq!(
+            create_input(*args),
+            CreateFleetInput {
+                name: "arena".into(),
+                runtime_configuration: Some(RuntimeConfiguration {
+                    // --launch-path first, then every --server-process.
+                    server_processes: vec![
+                        ServerProcess {
+                            launch_path: "/srv/game".into(),
+                            parameters: Some("-port {port}".into()),
+                            concurrent_executions: 1,
+                        },
+                        ServerProcess::new("/srv/lobby", 2),
+                    ],
+                    max_concurrent_game_session_activations: Some(3),
+                    game_session_activation_timeout_seconds: None,
+                }),
+                port_range: Some(PortRange {
+                    from_port: 31000,
+                    to_port: 31099,
+                }),
+                locations: vec!["custom-eu".into()],
+                instances: Some(InstanceCounts {
+                    desired: 2,
+                    minimum: 1,
+                    maximum: 4,
+                    active: 0,
+                }),
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn runtime_config_shows_without_processes_and_replaces_with_them() {
+        let config = |args: &[&str]| {
+            let Command::Fleet(FleetCommand::RuntimeConfig(r)) = cli(args).command else {
+                panic!("not runtime-config");
+            };
+            runtime_configuration(r.config)
+        };
+        assert_eq!(config(&["fleet", "runtime-config", "fleet-1"]), None);
+        assert_eq!(
+            config(&[
+                "fleet",
+                "runtime-config",
+                "fleet-1",
+                "--launch-path",
+                "/srv/game",
+                "--concurrent-executions",
+                "5",
+                "--activation-timeout",
+                "120",
+            ]),
+            Some(RuntimeConfiguration {
+                server_processes: vec![ServerProcess::new("/srv/game", 5)],
+                max_concurrent_game_session_activations: None,
+                game_session_activation_timeout_seconds: Some(120),
+            })
         );
     }
 

@@ -1,9 +1,13 @@
-//! Text output of the `gamefleet` CLI: the cluster header, node and fleet
-//! tables (comfy-table) and UTC timestamps. Pure functions from domain types
-//! to strings; nothing here does IO.
+//! Text output of the `gamefleet` CLI: the cluster header, node, fleet and
+//! fleet hosting tables (comfy-table), UTC timestamps and uptimes. Pure
+//! functions from domain types to strings (the current time is a parameter);
+//! nothing here does IO.
 
 use comfy_table::{Table, presets};
-use gamefleet_client::{ClusterStatus, Fleet, NodeStatus};
+use gamefleet_client::{
+    ClusterStatus, Fleet, FleetCapacity, FleetEvent, FleetUtilization, NodeStatus,
+    RuntimeConfiguration, ServerProcessStatus,
+};
 
 fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
@@ -81,6 +85,9 @@ pub fn fleets(fleets: &[Fleet]) -> String {
         "SESSION LIMIT",
         "METRIC GROUPS",
         "TAGS",
+        "PORTS",
+        "LOCATIONS",
+        "HOSTING NODES",
         "CREATED",
         "DESCRIPTION",
     ]);
@@ -106,11 +113,151 @@ pub fn fleets(fleets: &[Fleet]) -> String {
             limit,
             or_dash(f.metric_groups.join(",")),
             or_dash(tags.join(",")),
+            f.port_range.map_or("-".to_string(), |p| {
+                format!("{}-{}", p.from_port, p.to_port)
+            }),
+            if f.locations.is_empty() {
+                "any".to_string()
+            } else {
+                f.locations.join(",")
+            },
+            or_dash(
+                f.hosting_node_ids
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
             millis(f.creation_time),
             or_dash(f.description.clone().unwrap_or_default()),
         ]);
     }
     finish(t)
+}
+
+/// `fleet processes`: one row per process, by node then process id.
+pub fn processes(processes: &[ServerProcessStatus], now_ms: i64) -> String {
+    let mut t = table(&[
+        "NODE",
+        "PROCESS ID",
+        "PID",
+        "PORT",
+        "STATUS",
+        "HEALTH",
+        "UPTIME",
+    ]);
+    let mut sorted: Vec<&ServerProcessStatus> = processes.iter().collect();
+    sorted.sort_by(|a, b| (a.node_id, &a.process_id).cmp(&(b.node_id, &b.process_id)));
+    for p in sorted {
+        let node = if p.node_name.is_empty() {
+            format!("id {}", p.node_id)
+        } else {
+            format!("{} (id {})", p.node_name, p.node_id)
+        };
+        t.add_row(vec![
+            node,
+            p.process_id.clone(),
+            p.pid.to_string(),
+            p.port.to_string(),
+            p.status.clone(),
+            p.health.clone(),
+            uptime(p.launch_time, now_ms),
+        ]);
+    }
+    finish(t)
+}
+
+/// `fleet events`: one row per event, in the order given (oldest first).
+pub fn events(events: &[FleetEvent]) -> String {
+    let mut t = table(&["TIME", "CODE", "MESSAGE"]);
+    for e in events {
+        t.add_row(vec![
+            millis(e.event_time),
+            e.event_code.clone(),
+            e.message.clone(),
+        ]);
+    }
+    finish(t)
+}
+
+/// `fleet utilization`: one row per fleet.
+pub fn utilization(utilization: &[FleetUtilization]) -> String {
+    let mut t = table(&[
+        "FLEET ID",
+        "ACTIVE PROCESSES",
+        "ACTIVE GAME SESSIONS",
+        "PLAYER SESSIONS",
+        "MAX PLAYER SESSIONS",
+    ]);
+    for u in utilization {
+        t.add_row(vec![
+            u.fleet_id.clone(),
+            u.active_server_process_count.to_string(),
+            u.active_game_session_count.to_string(),
+            u.current_player_session_count.to_string(),
+            u.maximum_player_session_count.to_string(),
+        ]);
+    }
+    finish(t)
+}
+
+/// `fleet capacity`: one row per fleet.
+pub fn capacity(capacity: &[FleetCapacity]) -> String {
+    let mut t = table(&["FLEET ID", "DESIRED", "MIN", "MAX", "ACTIVE"]);
+    for c in capacity {
+        let n = c.instance_counts;
+        t.add_row(vec![
+            c.fleet_id.clone(),
+            n.desired.to_string(),
+            n.minimum.to_string(),
+            n.maximum.to_string(),
+            n.active.to_string(),
+        ]);
+    }
+    finish(t)
+}
+
+/// `fleet runtime-config`: the activation settings, then one row per server
+/// process; a data-only fleet (`None`) says so.
+pub fn runtime_configuration(fleet_id: &str, rc: Option<&RuntimeConfiguration>) -> String {
+    let Some(rc) = rc else {
+        return format!(
+            "Fleet {fleet_id} has no runtime configuration (a data-only fleet: no server processes run).\n"
+        );
+    };
+    let activations = rc
+        .max_concurrent_game_session_activations
+        .map_or("no limit".to_string(), |n| n.to_string());
+    let timeout = rc
+        .game_session_activation_timeout_seconds
+        .map_or("default".to_string(), |s| format!("{s} s"));
+    let mut t = table(&["LAUNCH PATH", "PARAMETERS", "CONCURRENT EXECUTIONS"]);
+    for p in &rc.server_processes {
+        t.add_row(vec![
+            p.launch_path.clone(),
+            or_dash(p.parameters.clone().unwrap_or_default()),
+            p.concurrent_executions.to_string(),
+        ]);
+    }
+    format!(
+        "Fleet:                      {fleet_id}\nMax concurrent activations: {activations}\nActivation timeout:         {timeout}\n{}",
+        finish(t)
+    )
+}
+
+/// Time since `launch_ms` at `now_ms`, in its two largest units (`42s`,
+/// `5m07s`, `3h05m`, `2d04h`); `-` for an unknown launch time.
+pub fn uptime(launch_ms: i64, now_ms: i64) -> String {
+    if launch_ms == 0 {
+        return "-".to_string();
+    }
+    let secs = now_ms.saturating_sub(launch_ms).max(0) / 1000;
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        s if s < 86_400 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+        s => format!("{}d{:02}h", s / 86_400, s % 86_400 / 3600),
+    }
 }
 
 fn or_dash(s: String) -> String {
@@ -152,7 +299,10 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 mod tests {
     use std::collections::BTreeMap;
 
-    use gamefleet_client::{FleetStatus, ProtectionPolicy, ResourceCreationLimitPolicy, Tag};
+    use gamefleet_client::{
+        FleetStatus, InstanceCounts, PortRange, ProtectionPolicy, ResourceCreationLimitPolicy,
+        ServerProcess, Tag,
+    };
 
     use super::*;
 
@@ -238,8 +388,14 @@ mod tests {
             }),
             metric_groups: vec!["g".into()],
             tags: vec![Tag::new("a", "1"), Tag::new("b", "2")],
+            locations: vec!["custom-eu".into()],
+            port_range: Some(PortRange {
+                from_port: 30000,
+                to_port: 30099,
+            }),
+            hosting_node_ids: vec![1, 3],
         };
-        let out = fleets(&[f]);
+        let out = fleets(std::slice::from_ref(&f));
         let row = out.lines().find(|l| l.contains("fleet-1")).unwrap();
         for cell in [
             "arena",
@@ -247,11 +403,166 @@ mod tests {
             "FullProtection",
             "3 per 15 min",
             "a=1,b=2",
+            "30000-30099",
+            "custom-eu",
+            "1,3",
             "2023-11-14T22:13:20Z",
         ] {
             assert!(row.contains(cell), "{cell} missing: {row}");
         }
+        let bare = Fleet {
+            locations: vec![],
+            port_range: None,
+            hosting_node_ids: vec![],
+            ..f
+        };
+        let out = fleets(&[bare]);
+        let row = out.lines().find(|l| l.contains("fleet-1")).unwrap();
+        assert!(row.contains("any"), "{row}");
         let ids = fleet_ids(&["fleet-1".into(), "fleet-2".into()]);
         assert!(ids.contains("FLEET ID") && ids.contains("fleet-1") && ids.contains("fleet-2"));
+    }
+
+    #[test]
+    fn uptimes_use_two_units() {
+        let t0 = 1_700_000_000_000;
+        assert_eq!(uptime(t0, t0 + 42_999), "42s");
+        assert_eq!(uptime(t0, t0 + 307_000), "5m07s");
+        assert_eq!(uptime(t0, t0 + 3 * 3_600_000 + 5 * 60_000), "3h05m");
+        assert_eq!(uptime(t0, t0 + 2 * 86_400_000 + 4 * 3_600_000), "2d04h");
+        // A clock behind the launch time is not negative.
+        assert_eq!(uptime(t0, t0 - 5_000), "0s");
+        assert_eq!(uptime(0, t0), "-");
+    }
+
+    fn process(id: &str, node_id: u64, node_name: &str) -> ServerProcessStatus {
+        ServerProcessStatus {
+            process_id: id.into(),
+            fleet_id: "fleet-1".into(),
+            node_id,
+            node_name: node_name.into(),
+            pid: 4242,
+            port: 30001,
+            status: "ACTIVE".into(),
+            health: "UNHEALTHY".into(),
+            launch_time: 1_700_000_000_000,
+            ready_time: None,
+            launch_path: "/srv/game".into(),
+        }
+    }
+
+    #[test]
+    fn process_rows_are_grouped_by_node() {
+        let out = processes(
+            &[
+                process("proc-b", 2, ""),
+                process("proc-c", 1, "n1"),
+                process("proc-a", 2, ""),
+            ],
+            1_700_000_065_000,
+        );
+        for header in [
+            "NODE",
+            "PROCESS ID",
+            "PID",
+            "PORT",
+            "STATUS",
+            "HEALTH",
+            "UPTIME",
+        ] {
+            assert!(out.contains(header), "{header} missing:\n{out}");
+        }
+        let rows: Vec<&str> = out.lines().filter(|l| l.contains("proc-")).collect();
+        assert!(
+            rows[0].contains("n1 (id 1)") && rows[0].contains("proc-c"),
+            "{out}"
+        );
+        assert!(
+            rows[1].contains("id 2") && rows[1].contains("proc-a"),
+            "{out}"
+        );
+        assert!(rows[2].contains("proc-b"), "{out}");
+        for cell in ["4242", "30001", "ACTIVE", "UNHEALTHY", "1m05s"] {
+            assert!(rows[0].contains(cell), "{cell} missing: {}", rows[0]);
+        }
+    }
+
+    #[test]
+    fn event_utilization_and_capacity_rows() {
+        let out = events(&[FleetEvent {
+            event_id: "event-1".into(),
+            resource_id: "fleet-1".into(),
+            event_code: "SERVER_PROCESS_CRASHED".into(),
+            message: "proc-1 exited".into(),
+            event_time: 1_700_000_000_123,
+        }]);
+        let row = out.lines().find(|l| l.contains("CRASHED")).unwrap();
+        assert!(row.contains("2023-11-14T22:13:20Z") && row.contains("proc-1 exited"));
+
+        let out = utilization(&[FleetUtilization {
+            fleet_id: "fleet-1".into(),
+            fleet_arn: "arn".into(),
+            active_server_process_count: 4,
+            active_game_session_count: 3,
+            current_player_session_count: 17,
+            maximum_player_session_count: 32,
+        }]);
+        let row = out.lines().find(|l| l.contains("fleet-1")).unwrap();
+        for cell in ["4", "3", "17", "32"] {
+            assert!(row.contains(cell), "{cell} missing: {row}");
+        }
+
+        let out = capacity(&[FleetCapacity {
+            fleet_id: "fleet-1".into(),
+            fleet_arn: "arn".into(),
+            instance_counts: InstanceCounts {
+                desired: 3,
+                minimum: 1,
+                maximum: 5,
+                active: 2,
+            },
+        }]);
+        assert!(out.contains("DESIRED") && out.contains("ACTIVE"));
+        let row = out.lines().find(|l| l.contains("fleet-1")).unwrap();
+        let cells: Vec<&str> = row
+            .split(['│', '┆'])
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(cells, ["fleet-1", "3", "1", "5", "2"]);
+    }
+
+    #[test]
+    fn runtime_configuration_shows_settings_and_processes() {
+        let rc = RuntimeConfiguration {
+            server_processes: vec![
+                ServerProcess {
+                    launch_path: "/srv/game".into(),
+                    parameters: Some("-port {port}".into()),
+                    concurrent_executions: 4,
+                },
+                ServerProcess::new("/srv/lobby", 1),
+            ],
+            max_concurrent_game_session_activations: None,
+            game_session_activation_timeout_seconds: Some(300),
+        };
+        let out = runtime_configuration("fleet-1", Some(&rc));
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "Fleet:                      fleet-1");
+        assert_eq!(lines[1], "Max concurrent activations: no limit");
+        assert_eq!(lines[2], "Activation timeout:         300 s");
+        let game = lines.iter().find(|l| l.contains("/srv/game")).unwrap();
+        assert!(
+            game.contains("-port {port}") && game.contains('4'),
+            "{game}"
+        );
+        let lobby = lines.iter().find(|l| l.contains("/srv/lobby")).unwrap();
+        assert!(lobby.contains(" - "), "{lobby}");
+
+        let none = runtime_configuration("fleet-2", None);
+        assert!(
+            none.contains("fleet-2") && none.contains("data-only"),
+            "{none}"
+        );
     }
 }
