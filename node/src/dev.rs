@@ -70,7 +70,11 @@ fn demo_server(exe: &std::path::Path) -> Option<PathBuf> {
 
 /// Creates the demo fleet: the chat example, 2 processes on every node, or a
 /// data-only fleet when the example is not built.
-async fn create_demo_fleet(addr: &str, server: Option<&std::path::Path>, nodes: i32) -> anyhow::Result<String> {
+async fn create_demo_fleet(
+    addr: &str,
+    server: Option<&std::path::Path>,
+    nodes: i32,
+) -> anyhow::Result<String> {
     let mut c = pb::game_lift_client::GameLiftClient::connect(format!("http://{addr}")).await?;
     let hosting = server.map(|path| pb::RuntimeConfiguration {
         server_processes: vec![pb::ServerProcess {
@@ -85,11 +89,17 @@ async fn create_demo_fleet(addr: &str, server: Option<&std::path::Path>, nodes: 
             name: "demo-fleet".into(),
             description: Some("created by gamefleetd dev".into()),
             idempotency_token: Some("gamefleetd-dev-demo-fleet".into()),
-            instances: hosting
-                .as_ref()
-                .map(|_| pb::InstanceCounts { desired: nodes, minimum: 0, maximum: nodes, active: 0 }),
+            instances: hosting.as_ref().map(|_| pb::InstanceCounts {
+                desired: nodes,
+                minimum: 0,
+                maximum: nodes,
+                active: 0,
+            }),
             runtime_configuration: hosting,
-            port_range: Some(pb::PortRange { from_port: 7700, to_port: 7799 }),
+            port_range: Some(pb::PortRange {
+                from_port: 7700,
+                to_port: 7799,
+            }),
             ..Default::default()
         })
         .await?
