@@ -80,6 +80,14 @@ pub struct RunArgs {
     /// Seconds between OnProcessTerminate and a forced kill. Default: 300.
     #[arg(long, env = "GAMEFLEET_TERMINATE_GRACE_S")]
     pub terminate_grace_s: Option<u64>,
+    /// A build directory on this node, NAME=ABSOLUTE_DIR (repeat, or comma separated): a launch
+    /// path `NAME/bin/server` runs ABSOLUTE_DIR/bin/server.
+    #[arg(
+        long = "build-dir",
+        env = "GAMEFLEET_BUILD_DIRS",
+        value_delimiter = ','
+    )]
+    pub build_dirs: Vec<String>,
 }
 
 /// The config file's shape; unknown keys are errors.
@@ -110,6 +118,7 @@ struct HostingFile {
     health_check_interval_s: Option<u64>,
     process_exit_timeout_s: Option<u64>,
     terminate_grace_s: Option<u64>,
+    build_dirs: Option<BTreeMap<String, PathBuf>>,
 }
 
 /// Game server hosting: the SDK endpoint and the process timers (GameLift's defaults).
@@ -121,6 +130,8 @@ pub struct HostingSettings {
     pub health_check_interval_s: u64,
     pub process_exit_timeout_s: u64,
     pub terminate_grace_s: u64,
+    /// Registered build directories: name → absolute directory.
+    pub build_dirs: BTreeMap<String, PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -262,7 +273,15 @@ impl NodeConfig {
                 format!("{sdk_listen_s:?} is not an IP:port socket address"),
             )
         })?;
+        let mut build_dirs = h.build_dirs.unwrap_or_default();
+        for b in &args.build_dirs {
+            let (k, v) = b
+                .split_once('=')
+                .ok_or_else(|| invalid("build_dir", format!("{b:?} is not NAME=DIRECTORY")))?;
+            build_dirs.insert(k.to_string(), PathBuf::from(v));
+        }
         let hosting = HostingSettings {
+            build_dirs,
             sdk_listen,
             sdk_init_timeout_s: args
                 .sdk_init_timeout_s
@@ -413,6 +432,23 @@ impl NodeConfig {
         ] {
             if v == 0 {
                 return Err(invalid(setting, "must be at least 1"));
+            }
+        }
+        for (name, dir) in &h.build_dirs {
+            if crate::fsm::hosting::validate_build_name(name).is_err() {
+                return Err(invalid(
+                    "build_dir",
+                    format!("name {name:?} must be 1-63 letters, digits, '-', '_' or '.'"),
+                ));
+            }
+            if !dir.is_absolute() || !dir.is_dir() {
+                return Err(invalid(
+                    "build_dir",
+                    format!(
+                        "{name}: {} is not an existing absolute directory",
+                        dir.display()
+                    ),
+                ));
             }
         }
         if h.sdk_listen == self.listen {

@@ -114,6 +114,10 @@ pub struct Fleet {
     /// Nodes the leader assigned to host the fleet.
     #[serde(default)]
     pub assigned_nodes: BTreeSet<u64>,
+    /// A launch failed (SERVER_PROCESS_INVALID_PATH) since the runtime configuration last
+    /// changed and no process has become ready since.
+    #[serde(default)]
+    pub launch_failed: bool,
 }
 
 fn validate_rclp(p: &ResourceCreationLimitPolicy) -> Result<(), FsmError> {

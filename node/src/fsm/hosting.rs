@@ -23,6 +23,8 @@ pub const PORT_MIN: u16 = 1026;
 pub const PORT_MAX: u16 = 60000;
 /// Events kept per fleet; older ones are dropped.
 pub const MAX_EVENTS_PER_FLEET: usize = 500;
+/// Event code a node records when a launch path cannot be executed.
+pub const INVALID_PATH: &str = "SERVER_PROCESS_INVALID_PATH";
 /// Most locations a fleet may name (GameLift).
 pub const MAX_LOCATIONS: usize = 100;
 
@@ -94,12 +96,7 @@ impl RuntimeConfiguration {
                 1,
                 1024,
             )?;
-            if !p.launch_path.starts_with('/') {
-                return Err(FsmError::invalid(
-                    "runtime_configuration.server_processes.launch_path",
-                    "must be an absolute path",
-                ));
-            }
+            validate_launch_path(&p.launch_path)?;
             validate::opt_length(
                 "runtime_configuration.server_processes.parameters",
                 p.parameters.as_deref(),
@@ -194,6 +191,46 @@ impl Capacity {
         }
         Ok(())
     }
+}
+
+/// Checks a build name (a build directory registered on nodes with `--build-dir`).
+pub fn validate_build_name(name: &str) -> Result<(), FsmError> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(FsmError::invalid(
+            "build",
+            format!("{name:?} is not a build name"),
+        ))
+    }
+}
+
+/// Checks a launch path: an absolute path on the nodes, or `BUILD/path/in/it`, a path inside a
+/// build directory registered on the node (`..` and empty components are refused).
+pub fn validate_launch_path(path: &str) -> Result<(), FsmError> {
+    let field = "runtime_configuration.server_processes.launch_path";
+    if path.starts_with('/') {
+        return Ok(());
+    }
+    let rule =
+        "must be an absolute path or BUILD/path inside a build directory registered on the nodes";
+    let mut parts = path.split('/');
+    let build = parts.next().unwrap_or_default();
+    let rest: Vec<&str> = parts.collect();
+    if validate_build_name(build).is_err()
+        || rest.is_empty()
+        || rest.iter().any(|c| c.is_empty() || *c == "." || *c == "..")
+    {
+        return Err(FsmError::invalid(field, rule));
+    }
+    Ok(())
 }
 
 /// Checks a fleet's location list (node `location` label values).

@@ -171,6 +171,7 @@ pub fn apply(state: &mut State, cmd: &Command) -> CmdResult {
             spec.runtime_configuration = Some(runtime_configuration.clone());
             spec.validate_hosting()?;
             fleet.spec = spec;
+            fleet.launch_failed = false;
             // A fleet whose processes could not start gets another chance.
             let retry = fleet.status == FleetStatus::Error;
             if retry {
@@ -253,6 +254,10 @@ pub fn apply(state: &mut State, cmd: &Command) -> CmdResult {
             }
             p.status = ProcessStatus::Active;
             p.ready_at_ms = Some(*at_ms);
+            let fleet_id = p.fleet_id.clone();
+            if let Some(f) = state.fleets.get_mut(&fleet_id) {
+                f.launch_failed = false;
+            }
             Ok(Output::Done)
         }
         Command::ProcessHealthChanged {
@@ -292,7 +297,11 @@ pub fn apply(state: &mut State, cmd: &Command) -> CmdResult {
             at_ms,
         } => {
             validate::length("event_code", event_code, 1, 64)?;
-            let id = fleet_mut(state, fleet_id)?.id.clone();
+            let fleet = fleet_mut(state, fleet_id)?;
+            if event_code == hosting::INVALID_PATH {
+                fleet.launch_failed = true;
+            }
+            let id = fleet.id.clone();
             state.hosting.record_event(&id, event_code, message, *at_ms);
             Ok(Output::Done)
         }
@@ -414,6 +423,7 @@ fn create_fleet(
         creation_time_ms: at_ms,
         termination_time_ms: None,
         assigned_nodes: Default::default(),
+        launch_failed: false,
     };
     state.fleets.insert(fleet.id.clone(), fleet.clone());
     if let Some(t) = token {

@@ -127,6 +127,7 @@ mod tests {
             creation_time_ms: 0,
             termination_time_ms: None,
             assigned_nodes: assigned.iter().copied().collect(),
+            launch_failed: false,
         }
     }
 

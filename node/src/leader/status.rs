@@ -4,8 +4,7 @@
 use crate::fsm::hosting::{Hosting, ProcessStatus};
 use crate::fsm::{Fleet, FleetStatus};
 
-/// Event code a node records when a launch path cannot be executed.
-pub const INVALID_PATH: &str = "SERVER_PROCESS_INVALID_PATH";
+pub use crate::fsm::hosting::INVALID_PATH;
 
 /// The status `f` should move to now, if any.
 pub fn next_status(f: &Fleet, hosting: &Hosting) -> Option<FleetStatus> {
@@ -25,23 +24,9 @@ pub fn next_status(f: &Fleet, hosting: &Hosting) -> Option<FleetStatus> {
     Some(next)
 }
 
-/// No process runs, and a launch failed since the fleet started activating.
+/// No process runs, and a launch failed since the runtime configuration last changed.
 fn failed_to_start(f: &Fleet, hosting: &Hosting) -> bool {
-    if hosting.fleet_processes(&f.id).next().is_some() {
-        return false;
-    }
-    let Some(log) = hosting.events.get(&f.id) else {
-        return false;
-    };
-    for e in log.iter().rev() {
-        if e.event_code == INVALID_PATH {
-            return true;
-        }
-        if e.event_code == "FLEET_STATE_ACTIVATING" {
-            return false;
-        }
-    }
-    false
+    f.launch_failed && hosting.fleet_processes(&f.id).next().is_none()
 }
 
 #[cfg(test)]
@@ -75,6 +60,7 @@ mod tests {
             } else {
                 Default::default()
             },
+            launch_failed: false,
         }
     }
 
@@ -114,20 +100,24 @@ mod tests {
     }
 
     #[test]
-    fn invalid_path_after_activating_is_an_error_until_a_process_runs() {
+    fn a_failed_launch_is_an_error_until_a_process_runs() {
         let mut h = Hosting::default();
-        h.record_event("fleet-1", "FLEET_STATE_ACTIVATING", "", 1);
-        assert_eq!(next_status(&fleet(FleetStatus::Activating, true), &h), None);
-        h.record_event("fleet-1", INVALID_PATH, "no such file", 2);
+        let mut f = fleet(FleetStatus::Activating, true);
+        assert_eq!(next_status(&f, &h), None);
+        // Whether the node's event lands before or after FLEET_STATE_ACTIVATING does not matter.
+        f.launch_failed = true;
+        assert_eq!(next_status(&f, &h), Some(FleetStatus::Error));
+        h.processes
+            .insert("process-1".into(), process(ProcessStatus::Launching));
         assert_eq!(
-            next_status(&fleet(FleetStatus::Activating, true), &h),
-            Some(FleetStatus::Error)
+            next_status(&f, &h),
+            None,
+            "a process is starting: not an error"
         );
         h.processes
             .insert("process-1".into(), process(ProcessStatus::Active));
-        assert_eq!(
-            next_status(&fleet(FleetStatus::Error, true), &h),
-            Some(FleetStatus::Active)
-        );
+        let mut e = fleet(FleetStatus::Error, true);
+        e.launch_failed = true;
+        assert_eq!(next_status(&e, &h), Some(FleetStatus::Active));
     }
 }

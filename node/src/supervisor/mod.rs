@@ -133,6 +133,8 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Reconcile period.
     pub reconcile_every: Duration,
+    /// Build directories registered on this node (launch paths `NAME/...`).
+    pub build_dirs: std::collections::BTreeMap<String, PathBuf>,
 }
 
 /// The SDK HostID rule is `^[a-zA-Z0-9\-]+(/[a-zA-Z0-9\-]+)?$`; node names may also hold `_`
@@ -185,6 +187,7 @@ impl Settings {
             },
             shutdown_grace: grace.min(Duration::from_secs(5)),
             reconcile_every: RECONCILE_EVERY,
+            build_dirs: h.build_dirs.clone(),
         }
     }
 }
@@ -619,10 +622,16 @@ impl<C: Cluster> Inner<C> {
         {
             return false;
         }
-        if let Err(why) = process::check_launch_path(&key.launch_path) {
-            self.invalid_path(fleet_id, key, why);
-            return false;
-        }
+        let program =
+            match process::resolve_launch_path(&key.launch_path, &self.settings.build_dirs)
+                .and_then(|p| process::check_launch_path(&p.to_string_lossy()).map(|()| p))
+            {
+                Ok(p) => p,
+                Err(why) => {
+                    self.invalid_path(fleet_id, key, why);
+                    return false;
+                }
+            };
         let port = {
             let mut t = self.lock();
             let used: BTreeSet<u16> = t.procs.values().map(|s| s.port).collect();
@@ -660,6 +669,7 @@ impl<C: Cluster> Inner<C> {
             fleet_id: fleet_id.to_string(),
             key: key.clone(),
             port,
+            program,
             auth_token: rand::rng()
                 .sample_iter(&rand::distr::Alphanumeric)
                 .take(40)

@@ -298,6 +298,7 @@ mod tests {
             creation_time_ms: 0,
             termination_time_ms: None,
             assigned_nodes: nodes.iter().copied().collect(),
+            launch_failed: false,
         };
         let mut st = State::default();
         for f in [

@@ -51,12 +51,38 @@ pub struct LaunchSpec {
     pub port: u16,
     /// `GAMELIFT_SDK_AUTH_TOKEN`.
     pub auth_token: String,
+    /// The executable to run: the launch path, resolved in a build directory if relative.
+    pub program: PathBuf,
+}
+
+/// Resolves a launch path: absolute paths are used as they are; `BUILD/rest` is `rest` inside
+/// the build directory this node registered as BUILD.
+pub fn resolve_launch_path(
+    path: &str,
+    build_dirs: &std::collections::BTreeMap<String, PathBuf>,
+) -> Result<PathBuf, String> {
+    if path.starts_with('/') {
+        return Ok(PathBuf::from(path));
+    }
+    let (build, rest) = path.split_once('/').unwrap_or((path, ""));
+    match build_dirs.get(build) {
+        Some(dir) if !rest.is_empty() && !rest.split('/').any(|c| c == ".." || c.is_empty()) => {
+            Ok(dir.join(rest))
+        }
+        Some(_) => Err(format!(
+            "launch path {path} is not a path inside build {build}"
+        )),
+        None => Err(format!(
+            "launch path {path}: build directory {build:?} is not registered on this node"
+        )),
+    }
 }
 
 /// Why a launch path cannot be run.
 pub fn check_launch_path(path: &str) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt as _;
     let p = Path::new(path);
+    let path = p.display();
     if !p.is_absolute() {
         return Err(format!("launch path {path} is not absolute"));
     }
@@ -122,7 +148,7 @@ pub fn spawn(
     std::fs::create_dir_all(workdir)?;
     let stdout = std::fs::File::create(workdir.join("stdout.log"))?;
     let stderr = std::fs::File::create(workdir.join("stderr.log"))?;
-    let mut cmd = tokio::process::Command::new(&spec.key.launch_path);
+    let mut cmd = tokio::process::Command::new(&spec.program);
     cmd.args(arguments(spec.key.parameters.as_deref(), spec.port))
         .current_dir(workdir)
         .stdin(std::process::Stdio::null())
@@ -550,6 +576,29 @@ mod tests {
     }
 
     #[test]
+    fn launch_paths_resolve_in_registered_build_dirs() {
+        let dirs = std::collections::BTreeMap::from([(
+            "game".to_string(),
+            PathBuf::from("/srv/builds/game-1"),
+        )]);
+        assert_eq!(
+            resolve_launch_path("/bin/sh", &dirs).unwrap(),
+            PathBuf::from("/bin/sh")
+        );
+        assert_eq!(
+            resolve_launch_path("game/bin/server", &dirs).unwrap(),
+            PathBuf::from("/srv/builds/game-1/bin/server")
+        );
+        assert!(
+            resolve_launch_path("other/bin/server", &dirs)
+                .unwrap_err()
+                .contains("not registered")
+        );
+        assert!(resolve_launch_path("game/../../etc/passwd", &dirs).is_err());
+        assert!(resolve_launch_path("game", &dirs).is_err());
+    }
+
+    #[test]
     fn launch_path_checks() {
         assert!(check_launch_path("/bin/sh").is_ok());
         assert!(
@@ -580,6 +629,7 @@ mod tests {
             },
             port: 7000,
             auth_token: "tok".into(),
+            program: PathBuf::from("/g"),
         };
         let env: std::collections::BTreeMap<String, String> =
             environment(&spec, "ws://127.0.0.1:1", "n0", Duration::from_secs(60))

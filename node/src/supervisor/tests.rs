@@ -91,6 +91,7 @@ impl Harness {
             limits: limits(),
             shutdown_grace: Duration::from_secs(2),
             reconcile_every: Duration::from_millis(100),
+            build_dirs: Default::default(),
         };
         let stop = CancellationToken::new();
         let hosting = launch(fake.clone(), settings, listener, stop.clone()).unwrap();
