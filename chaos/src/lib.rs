@@ -12,6 +12,7 @@
 
 pub mod bench;
 pub mod cluster;
+pub mod examples;
 pub mod exec;
 
 pub use cluster::{Cluster, ClusterBuilder, find_gamefleetd, gamefleetd_path};

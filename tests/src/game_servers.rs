@@ -3,49 +3,10 @@
 //! misbehave on purpose; plus `/proc` checks on the processes a node runs.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
-/// The path of an sdk example server (`minimal` or `chat`), building both if they are missing
-/// from this profile's `examples/` directory.
+/// The path of an sdk example server (`minimal` or `chat`); see [`gamefleet_chaos::examples`].
 pub fn example(name: &str) -> PathBuf {
-    static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let dir = DIR
-        .get_or_init(|| {
-            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-            // target/<profile>/deps/<test> → target/<profile>/examples
-            let profile = exe
-                .parent()
-                .and_then(Path::parent)
-                .ok_or("cannot find the target profile directory")?;
-            let examples = profile.join("examples");
-            if !["minimal", "chat"]
-                .iter()
-                .all(|n| examples.join(n).is_file())
-            {
-                let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-                let mut cmd = std::process::Command::new(cargo);
-                cmd.args([
-                    "build",
-                    "-p",
-                    "gamefleet-sdk",
-                    "--example",
-                    "minimal",
-                    "--example",
-                    "chat",
-                ]);
-                if profile.ends_with("release") {
-                    cmd.arg("--release");
-                }
-                let status = cmd.status().map_err(|e| format!("running cargo: {e}"))?;
-                if !status.success() {
-                    return Err(format!("building the sdk examples failed: {status}"));
-                }
-            }
-            Ok(examples)
-        })
-        .clone()
-        .unwrap_or_else(|e| panic!("{e}"));
-    dir.join(name)
+    gamefleet_chaos::examples::sdk_example(name)
 }
 
 /// Writes an executable script `name` into `dir` and returns its path.

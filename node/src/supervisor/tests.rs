@@ -4,9 +4,9 @@
 //! applies proposals with the real pure state machine. Timers are shortened to about a second.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
@@ -225,44 +225,7 @@ impl Drop for Harness {
 
 /// An sdk example binary, built once if this test run did not build it.
 fn example(name: &str) -> PathBuf {
-    static BUILD: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let dir = BUILD
-        .get_or_init(|| {
-            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-            // target/<profile>/deps/<test> → target/<profile>/examples
-            let profile_dir = exe
-                .parent()
-                .and_then(Path::parent)
-                .ok_or("no profile dir")?;
-            let examples = profile_dir.join("examples");
-            if !["minimal", "chat"]
-                .iter()
-                .all(|n| examples.join(n).is_file())
-            {
-                let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-                let mut cmd = std::process::Command::new(cargo);
-                cmd.args([
-                    "build",
-                    "-p",
-                    "gamefleet-sdk",
-                    "--example",
-                    "minimal",
-                    "--example",
-                    "chat",
-                ]);
-                if profile_dir.ends_with("release") {
-                    cmd.arg("--release");
-                }
-                let status = cmd.status().map_err(|e| e.to_string())?;
-                if !status.success() {
-                    return Err(format!("building the sdk examples failed: {status}"));
-                }
-            }
-            Ok(examples)
-        })
-        .clone()
-        .unwrap_or_else(|e| panic!("{e}"));
-    dir.join(name)
+    gamefleet_chaos::examples::sdk_example(name)
 }
 
 fn minimal(n: i32) -> RuntimeConfiguration {
