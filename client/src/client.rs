@@ -3,9 +3,16 @@
 //!
 //! Every method builds one request and hands it to the retry loop in `retry`
 //! (`Pool::call`); none of them loops on its own, except to follow
-//! `next_token` pages (each page is its own retried call).
+//! `next_token` pages (each page is its own retried call) and, in
+//! `wait_for_game_session_active`, to poll. Fleet and cluster methods are
+//! here; game and player session methods in `sessions`, alias methods in
+//! `aliases`.
+
+mod aliases;
+mod sessions;
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +24,7 @@ use crate::endpoint;
 use crate::error::{ClientError, ErrorKind};
 use crate::retry::{Pool, RetryPolicy};
 use crate::types::{
-    ClusterStatus, CreateFleetInput, Fleet, FleetCapacity, FleetEvent, FleetUtilization,
+    ClusterStatus, CreateFleetInput, Fleet, FleetCapacity, FleetEvent, FleetUtilization, Page,
     RuntimeConfiguration, ServerProcessStatus, UpdateFleetInput,
 };
 
@@ -578,6 +585,26 @@ fn id_chunks(ids: &[String]) -> Vec<&[String]> {
 /// A `next_token` worth following (absent and empty both end the listing).
 fn next_page(token: Option<String>) -> Option<String> {
     token.filter(|t| !t.is_empty())
+}
+
+/// Every item of a paged listing from `first` on (`None`: the first page):
+/// calls `page` with `first`, then with each `next_token` it returns, until a
+/// page has none.
+async fn all_pages<T, F, Fut>(first: Option<String>, mut page: F) -> Result<Vec<T>, ClientError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<Page<T>, ClientError>>,
+{
+    let mut items = Vec::new();
+    let mut token = first;
+    loop {
+        let p = page(token.take()).await?;
+        items.extend(p.items);
+        match p.next_token {
+            Some(next) => token = Some(next),
+            None => return Ok(items),
+        }
+    }
 }
 
 fn missing(op: &str, field: &str) -> ClientError {

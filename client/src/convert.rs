@@ -6,13 +6,17 @@
 //! Conversions from proto never fail: unknown enum values become
 //! `FleetStatus::Unknown` or the default protection policy, and a missing
 //! `instance_counts` reads as all zeros, so a newer (or sloppier) server does
-//! not break this client.
+//! not break this client. Game and player sessions are converted in
+//! `sessions`, aliases in `aliases`, by the same rules.
+
+mod aliases;
+mod sessions;
 
 use gamefleet_proto::v1 as pb;
 
 use crate::types::{
     ClusterStatus, CreateFleetInput, Fleet, FleetCapacity, FleetEvent, FleetStatus,
-    FleetUtilization, InstanceCounts, NodeStatus, PortRange, ProtectionPolicy,
+    FleetUtilization, InstanceCounts, NodeStatus, PlacementStrategy, PortRange, ProtectionPolicy,
     ResourceCreationLimitPolicy, RuntimeConfiguration, ServerProcess, ServerProcessStatus, Tag,
     UpdateFleetInput,
 };
@@ -92,6 +96,26 @@ impl ProtectionPolicy {
     }
 }
 
+impl From<PlacementStrategy> for pb::GameSessionPlacementStrategy {
+    fn from(p: PlacementStrategy) -> pb::GameSessionPlacementStrategy {
+        match p {
+            PlacementStrategy::Pack => pb::GameSessionPlacementStrategy::Pack,
+            PlacementStrategy::Spread => pb::GameSessionPlacementStrategy::Spread,
+        }
+    }
+}
+
+impl PlacementStrategy {
+    /// From a raw proto enum value; `UNSPECIFIED` and unknown values are
+    /// `Pack` (the server's default).
+    pub fn from_proto_i32(v: i32) -> PlacementStrategy {
+        match pb::GameSessionPlacementStrategy::try_from(v) {
+            Ok(pb::GameSessionPlacementStrategy::Spread) => PlacementStrategy::Spread,
+            _ => PlacementStrategy::Pack,
+        }
+    }
+}
+
 impl From<pb::Tag> for Tag {
     fn from(t: pb::Tag) -> Tag {
         Tag {
@@ -147,6 +171,7 @@ impl From<pb::FleetAttributes> for Fleet {
             locations: a.locations,
             port_range: a.port_range.map(Into::into),
             hosting_node_ids: a.hosting_node_ids,
+            placement_strategy: PlacementStrategy::from_proto_i32(a.placement_strategy),
         }
     }
 }
@@ -170,6 +195,7 @@ impl From<Fleet> for pb::FleetAttributes {
             locations: f.locations,
             port_range: f.port_range.map(Into::into),
             hosting_node_ids: f.hosting_node_ids,
+            placement_strategy: pb::GameSessionPlacementStrategy::from(f.placement_strategy) as i32,
         }
     }
 }
@@ -452,6 +478,10 @@ impl CreateFleetInput {
                 active: 0,
                 ..c.into()
             }),
+            placement_strategy: self
+                .placement_strategy
+                .map_or(pb::GameSessionPlacementStrategy::Unspecified, Into::into)
+                as i32,
         }
     }
 }
@@ -467,6 +497,9 @@ impl From<UpdateFleetInput> for pb::UpdateFleetAttributesRequest {
                 .map(|p| pb::ProtectionPolicy::from(p) as i32),
             resource_creation_limit_policy: u.resource_creation_limit_policy.map(Into::into),
             metric_groups: u.metric_groups.map(|values| pb::StringList { values }),
+            placement_strategy: u
+                .placement_strategy
+                .map(|p| pb::GameSessionPlacementStrategy::from(p) as i32),
         }
     }
 }
@@ -504,6 +537,7 @@ mod tests {
                 to_port: 30099,
             }),
             hosting_node_ids: vec![1, 3],
+            placement_strategy: pb::GameSessionPlacementStrategy::Spread as i32,
         }
     }
 
@@ -539,6 +573,7 @@ mod tests {
             })
         );
         assert_eq!(f.hosting_node_ids, vec![1, 3]);
+        assert_eq!(f.placement_strategy, PlacementStrategy::Spread);
     }
 
     #[test]
@@ -566,7 +601,8 @@ mod tests {
                 "Tags": [{"Key": "team", "Value": "core"}],
                 "Locations": ["custom-eu", "custom-us"],
                 "PortRange": {"FromPort": 30000, "ToPort": 30099},
-                "HostingNodeIds": [1, 3]
+                "HostingNodeIds": [1, 3],
+                "PlacementStrategy": "SPREAD"
             })
         );
     }
@@ -595,6 +631,9 @@ mod tests {
         assert_eq!(v["Description"], serde_json::Value::Null);
         assert_eq!(v["Status"], "NEW");
         assert_eq!(v["NewGameSessionProtectionPolicy"], "NoProtection");
+        // UNSPECIFIED is the server's default, PACK.
+        assert_eq!(f.placement_strategy, PlacementStrategy::Pack);
+        assert_eq!(v["PlacementStrategy"], "PACK");
     }
 
     #[test]
@@ -602,9 +641,11 @@ mod tests {
         let p = pb::FleetAttributes {
             status: 999,
             new_game_session_protection_policy: 999,
+            placement_strategy: 999,
             ..Default::default()
         };
         let f = Fleet::from(p);
+        assert_eq!(f.placement_strategy, PlacementStrategy::Pack);
         assert_eq!(f.status, FleetStatus::Unknown);
         assert_eq!(
             f.new_game_session_protection_policy,
@@ -751,8 +792,13 @@ mod tests {
                 maximum: 3,
                 active: 7,
             }),
+            placement_strategy: Some(PlacementStrategy::Spread),
         };
         let r = input.into_request("tok-1".into());
+        assert_eq!(
+            r.placement_strategy,
+            pb::GameSessionPlacementStrategy::Spread as i32
+        );
         assert_eq!(r.name, "arena");
         assert_eq!(r.description.as_deref(), Some("d"));
         assert_eq!(
@@ -812,6 +858,10 @@ mod tests {
         assert_eq!(r.port_range, None);
         assert!(r.locations.is_empty());
         assert_eq!(r.instances, None);
+        assert_eq!(
+            r.placement_strategy,
+            pb::GameSessionPlacementStrategy::Unspecified as i32
+        );
     }
 
     fn sample_runtime_configuration() -> pb::RuntimeConfiguration {
@@ -1063,6 +1113,7 @@ mod tests {
         assert_eq!(r.name, None);
         assert_eq!(r.new_game_session_protection_policy, None);
         assert_eq!(r.metric_groups, None, "None must leave metric groups alone");
+        assert_eq!(r.placement_strategy, None);
 
         let r = pb::UpdateFleetAttributesRequest::from(UpdateFleetInput {
             fleet_id: "fleet-1".into(),
@@ -1074,8 +1125,13 @@ mod tests {
                 policy_period_in_minutes: 6,
             }),
             metric_groups: Some(vec![]),
+            placement_strategy: Some(PlacementStrategy::Pack),
         });
         assert_eq!(r.name.as_deref(), Some("n"));
+        assert_eq!(
+            r.placement_strategy,
+            Some(pb::GameSessionPlacementStrategy::Pack as i32)
+        );
         assert_eq!(r.description.as_deref(), Some("d"));
         assert_eq!(
             r.new_game_session_protection_policy,

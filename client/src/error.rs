@@ -35,8 +35,11 @@ pub enum ErrorKind {
     LimitExceeded,
     /// `FleetCapacityExceededException`: no free game server process.
     FleetCapacityExceeded,
-    /// `GameSessionFullException`.
+    /// `GameSessionFullException`: the game session has no free player slot.
     GameSessionFull,
+    /// `TerminalRoutingStrategyException`: the alias routes nowhere (TERMINAL);
+    /// the message is the alias's.
+    TerminalRoutingStrategy,
     /// `WrongClusterException`: the node belongs to another cluster.
     WrongCluster,
     /// No node could serve the request (no leader, no quorum, nodes down or
@@ -63,6 +66,7 @@ impl ErrorKind {
             ErrorKind::LimitExceeded => "LimitExceeded",
             ErrorKind::FleetCapacityExceeded => "FleetCapacityExceeded",
             ErrorKind::GameSessionFull => "GameSessionFull",
+            ErrorKind::TerminalRoutingStrategy => "TerminalRoutingStrategy",
             ErrorKind::WrongCluster => "WrongCluster",
             ErrorKind::Unavailable => "Unavailable",
             ErrorKind::Timeout => "Timeout",
@@ -84,6 +88,7 @@ impl ErrorKind {
             "LimitExceededException" => ErrorKind::LimitExceeded,
             "FleetCapacityExceededException" => ErrorKind::FleetCapacityExceeded,
             "GameSessionFullException" => ErrorKind::GameSessionFull,
+            "TerminalRoutingStrategyException" => ErrorKind::TerminalRoutingStrategy,
             "WrongClusterException" => ErrorKind::WrongCluster,
             "InternalServiceException" => ErrorKind::Internal,
             _ => return None,
@@ -250,6 +255,11 @@ mod tests {
                 ErrorKind::GameSessionFull,
             ),
             (
+                Code::FailedPrecondition,
+                "TerminalRoutingStrategyException",
+                ErrorKind::TerminalRoutingStrategy,
+            ),
+            (
                 Code::Internal,
                 "InternalServiceException",
                 ErrorKind::Internal,
@@ -333,6 +343,7 @@ mod tests {
             ErrorKind::LimitExceeded,
             ErrorKind::FleetCapacityExceeded,
             ErrorKind::GameSessionFull,
+            ErrorKind::TerminalRoutingStrategy,
             ErrorKind::WrongCluster,
             ErrorKind::Unavailable,
             ErrorKind::Timeout,

@@ -3,9 +3,10 @@
 //!
 //! [`Client`] speaks the `GameLift` and `Admin` gRPC services of any node,
 //! retries across nodes on transient failures (no leader, node down,
-//! timeouts) and returns plain domain types ([`Fleet`], [`ClusterStatus`],
-//! ...) with GameLift-style JSON. Errors are [`ClientError`]s whose
-//! [`ErrorKind`] names the GameLift exception the node reported.
+//! timeouts) and returns plain domain types ([`Fleet`], [`GameSession`],
+//! [`PlayerSession`], [`Alias`], [`ClusterStatus`], ...) with GameLift-style
+//! JSON. Errors are [`ClientError`]s whose [`ErrorKind`] names the GameLift
+//! exception the node reported.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), gamefleet_client::ClientError> {
@@ -37,8 +38,13 @@ pub use gamefleet_proto as proto;
 pub use client::{Client, ClientOptions, Consistency};
 pub use error::{ClientError, EXCEPTION_METADATA_KEY, ErrorKind};
 pub use types::{
-    ClusterStatus, CreateFleetInput, Fleet, FleetCapacity, FleetEvent, FleetStatus,
-    FleetUtilization, InstanceCounts, NodeStatus, PortRange, ProtectionPolicy,
-    ResourceCreationLimitPolicy, RuntimeConfiguration, ServerProcess, ServerProcessStatus, Tag,
-    UpdateFleetInput,
+    Alias, ClusterStatus, CreateAliasInput, CreateFleetInput, CreateGameSessionInput,
+    DescribeGameSessionsInput, DescribePlayerSessionsInput, Fleet, FleetCapacity, FleetEvent,
+    FleetOrAlias, FleetStatus, FleetUtilization, GameProperty, GameSession, GameSessionDetail,
+    GameSessionSelector, GameSessionStatus, GameSessionStatusReason, InstanceCounts, NodeStatus,
+    Page, PlacementStrategy, PlayerSession, PlayerSessionCreationPolicy, PlayerSessionSelector,
+    PlayerSessionStatus, PortRange, ProtectionPolicy, ResolvedAlias, ResourceCreationLimitPolicy,
+    RoutingStrategy, RoutingStrategyType, RuntimeConfiguration, SearchGameSessionsInput,
+    ServerProcess, ServerProcessStatus, Tag, TerminationMode, UpdateAliasInput, UpdateFleetInput,
+    UpdateGameSessionInput,
 };

@@ -1,14 +1,65 @@
 //! Domain types of the client API: fleets and their hosting (runtime
 //! configuration, port range, capacity, events, utilization, server
-//! processes), cluster status, and the inputs of the fleet operations.
+//! processes), cluster status, the inputs of the fleet operations, and one
+//! [`Page`] of a paged listing. Game and player sessions live in `sessions`,
+//! aliases in `aliases`.
 //!
 //! These are plain data with GameLift-style PascalCase JSON (`FleetId`,
 //! `CreationTime`, ...), so the CLI and tools can print them. They know
 //! nothing about protobuf; the conversions live in `convert`.
 
+mod aliases;
+mod sessions;
+
 use std::collections::BTreeMap;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+use crate::error::ClientError;
+
+pub use aliases::{
+    Alias, CreateAliasInput, ResolvedAlias, RoutingStrategy, RoutingStrategyType, UpdateAliasInput,
+};
+pub use sessions::{
+    CreateGameSessionInput, DescribeGameSessionsInput, DescribePlayerSessionsInput, FleetOrAlias,
+    GameProperty, GameSession, GameSessionDetail, GameSessionSelector, GameSessionStatus,
+    GameSessionStatusReason, PlayerSession, PlayerSessionCreationPolicy, PlayerSessionSelector,
+    PlayerSessionStatus, SearchGameSessionsInput, TerminationMode, UpdateGameSessionInput,
+};
+
+/// One page of a paged listing: its items, and the token of the next page
+/// (`None` on the last page). Serialized as `{"Items": [...], "NextToken": ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Page<T> {
+    /// The items of this page, in the server's order.
+    pub items: Vec<T>,
+    /// Pass this back to get the next page; `None` when there is none.
+    pub next_token: Option<String>,
+}
+
+/// The value of `all` whose GameLift name (`name(value)`) matches `s`,
+/// ignoring ASCII case and reading `-` as `_` (so `deny-all` is `DENY_ALL`).
+/// Fails with `InvalidRequest` naming `what` and the accepted names.
+pub(crate) fn parse_name<T: Copy>(
+    what: &str,
+    s: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<T, ClientError> {
+    let wanted = s.trim().replace('-', "_");
+    all.iter()
+        .copied()
+        .find(|v| name(*v).eq_ignore_ascii_case(&wanted))
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|v| name(*v)).collect();
+            ClientError::invalid_request(format!(
+                "{what} {s:?}: expected one of {}",
+                names.join(", ")
+            ))
+        })
+}
 
 /// A fleet's attributes, as GameLift's `FleetAttributes`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +94,8 @@ pub struct Fleet {
     pub port_range: Option<PortRange>,
     /// Nodes currently assigned to host the fleet.
     pub hosting_node_ids: Vec<u64>,
+    /// How CreateGameSession picks among the fleet's ready processes.
+    pub placement_strategy: PlacementStrategy,
 }
 
 /// One kind of server process, as GameLift's `ServerProcess`.
@@ -232,6 +285,45 @@ impl ProtectionPolicy {
     }
 }
 
+/// How a new game session's process is chosen among a fleet's ready
+/// processes (after location); serialized as `"PACK"` / `"SPREAD"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PlacementStrategy {
+    /// Fill the busiest node first, so idle nodes stay idle (the default).
+    #[default]
+    Pack,
+    /// Use the least busy node first (spreads load and blast radius).
+    Spread,
+}
+
+impl PlacementStrategy {
+    /// Every strategy.
+    pub const ALL: [PlacementStrategy; 2] = [PlacementStrategy::Pack, PlacementStrategy::Spread];
+
+    /// The name, `"PACK"` or `"SPREAD"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlacementStrategy::Pack => "PACK",
+            PlacementStrategy::Spread => "SPREAD",
+        }
+    }
+}
+
+impl FromStr for PlacementStrategy {
+    type Err = ClientError;
+
+    /// `PACK` or `SPREAD`, in any case.
+    fn from_str(s: &str) -> Result<PlacementStrategy, ClientError> {
+        parse_name(
+            "placement strategy",
+            s,
+            &PlacementStrategy::ALL,
+            Self::as_str,
+        )
+    }
+}
+
 /// A fleet's status; serialized as GameLift's `"NEW"`, `"ACTIVE"`, ...
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -365,6 +457,8 @@ pub struct CreateFleetInput {
     /// Desired, minimum and maximum hosting nodes (`active` is ignored);
     /// `None`: the server's default (desired 1, minimum 0, maximum 1).
     pub instances: Option<InstanceCounts>,
+    /// How game sessions are placed; `None`: the server's default (`PACK`).
+    pub placement_strategy: Option<PlacementStrategy>,
 }
 
 /// Input of [`crate::Client::update_fleet`]; `None` fields are left unchanged.
@@ -382,4 +476,6 @@ pub struct UpdateFleetInput {
     pub resource_creation_limit_policy: Option<ResourceCreationLimitPolicy>,
     /// Replaces the metric groups; `Some(vec![])` clears them.
     pub metric_groups: Option<Vec<String>>,
+    /// New game session placement strategy.
+    pub placement_strategy: Option<PlacementStrategy>,
 }

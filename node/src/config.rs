@@ -3,7 +3,7 @@
 //! validated into a [`NodeConfig`]. Every rule names the setting it checks.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -88,6 +88,20 @@ pub struct RunArgs {
         value_delimiter = ','
     )]
     pub build_dirs: Vec<String>,
+    /// IpAddress game clients use to reach this node's game servers. Default: the advertise
+    /// address's IP (127.0.0.1 when advertise is a host name).
+    #[arg(long, env = "GAMEFLEET_GAME_IP")]
+    pub game_ip: Option<String>,
+    /// DnsName game clients may use instead of the IP. Default: none.
+    #[arg(long, env = "GAMEFLEET_GAME_DNS_NAME")]
+    pub game_dns_name: Option<String>,
+    /// Seconds a player session stays RESERVED before it times out (leader setting). Default: 60.
+    #[arg(long, env = "GAMEFLEET_PLAYER_SESSION_TIMEOUT_S")]
+    pub player_session_timeout_s: Option<u64>,
+    /// Ms a node may not answer the leader before its game sessions are declared lost (leader
+    /// setting). Default: 5000.
+    #[arg(long, env = "GAMEFLEET_NODE_LOST_AFTER_MS")]
+    pub node_lost_after_ms: Option<u64>,
 }
 
 /// The config file's shape; unknown keys are errors.
@@ -119,6 +133,10 @@ struct HostingFile {
     process_exit_timeout_s: Option<u64>,
     terminate_grace_s: Option<u64>,
     build_dirs: Option<BTreeMap<String, PathBuf>>,
+    game_ip: Option<String>,
+    game_dns_name: Option<String>,
+    player_session_timeout_s: Option<u64>,
+    node_lost_after_ms: Option<u64>,
 }
 
 /// Game server hosting: the SDK endpoint and the process timers (GameLift's defaults).
@@ -132,6 +150,14 @@ pub struct HostingSettings {
     pub terminate_grace_s: u64,
     /// Registered build directories: name → absolute directory.
     pub build_dirs: BTreeMap<String, PathBuf>,
+    /// IpAddress of game sessions hosted here.
+    pub game_ip: IpAddr,
+    /// DnsName of game sessions hosted here.
+    pub game_dns_name: Option<String>,
+    /// RESERVED → TIMEDOUT after this long (applied by the leader).
+    pub player_session_timeout_s: u64,
+    /// A node silent this long is lost (applied by the leader).
+    pub node_lost_after_ms: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -280,8 +306,24 @@ impl NodeConfig {
                 .ok_or_else(|| invalid("build_dir", format!("{b:?} is not NAME=DIRECTORY")))?;
             build_dirs.insert(k.to_string(), PathBuf::from(v));
         }
+        let game_ip = match args.game_ip.clone().or(h.game_ip) {
+            Some(s) => s
+                .parse::<IpAddr>()
+                .map_err(|_| invalid("game_ip", format!("{s:?} is not an IP address")))?,
+            None => default_game_ip(&advertise),
+        };
         let hosting = HostingSettings {
             build_dirs,
+            game_ip,
+            game_dns_name: args.game_dns_name.clone().or(h.game_dns_name),
+            player_session_timeout_s: args
+                .player_session_timeout_s
+                .or(h.player_session_timeout_s)
+                .unwrap_or(60),
+            node_lost_after_ms: args
+                .node_lost_after_ms
+                .or(h.node_lost_after_ms)
+                .unwrap_or(5000),
             sdk_listen,
             sdk_init_timeout_s: args
                 .sdk_init_timeout_s
@@ -429,6 +471,7 @@ impl NodeConfig {
             ("process_ready_timeout_s", h.process_ready_timeout_s),
             ("health_check_interval_s", h.health_check_interval_s),
             ("process_exit_timeout_s", h.process_exit_timeout_s),
+            ("player_session_timeout_s", h.player_session_timeout_s),
         ] {
             if v == 0 {
                 return Err(invalid(setting, "must be at least 1"));
@@ -451,6 +494,14 @@ impl NodeConfig {
                 ));
             }
         }
+        if h.node_lost_after_ms < 1000 {
+            return Err(invalid("node_lost_after_ms", "must be at least 1000"));
+        }
+        if let Some(d) = &h.game_dns_name
+            && (d.is_empty() || d.len() > 253)
+        {
+            return Err(invalid("game_dns_name", "must be 1 to 253 characters"));
+        }
         if h.sdk_listen == self.listen {
             return Err(invalid("sdk_listen", "must differ from listen"));
         }
@@ -458,6 +509,21 @@ impl NodeConfig {
             return Err(invalid("propose_timeout_ms", "must be at least 100"));
         }
         Ok(())
+    }
+}
+
+/// The advertise address's IP, or loopback when it is a host name.
+fn default_game_ip(advertise: &str) -> IpAddr {
+    advertise
+        .parse::<SocketAddr>()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+}
+
+impl NodeConfig {
+    /// IpAddress of the game sessions this node hosts.
+    pub fn game_ip(&self) -> IpAddr {
+        self.hosting.game_ip
     }
 }
 

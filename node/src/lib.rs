@@ -12,6 +12,8 @@
 //! - [`supervisor`]: runs the game server processes of the fleets assigned to
 //!   this node (launch, timers, health, no orphans).
 //! - [`sdk_endpoint`]: the game-server WebSocket (GameLift Server SDK 5).
+//! - [`search`]: SearchGameSessions filter and sort expressions (parse,
+//!   print, evaluate). No IO.
 //! - [`config`]: TOML/flags/env configuration.
 //! - [`server`]: wires it all together ([`server::run`]).
 //! - [`dev`]: `gamefleetd dev`, a local cluster in one command.
@@ -22,7 +24,9 @@ pub mod config;
 pub mod dev;
 pub mod fsm;
 pub mod leader;
+pub mod placement;
 pub mod raft;
 pub mod sdk_endpoint;
+pub mod search;
 pub mod server;
 pub mod supervisor;

@@ -30,6 +30,8 @@ pub struct Node {
     pub state: SharedState,
     pub proposer: Proposer,
     pub peers: Peers,
+    /// Changes on every apply (see `SmStore::subscribe`).
+    pub applied: tokio::sync::watch::Receiver<u64>,
     /// When this process started; the base of `last_append_ms`.
     pub started: std::time::Instant,
     /// Ms after `started` when an AppendEntries (a leader's heartbeat or entries) last arrived.
@@ -169,6 +171,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
     let log_store = LogStore::open(&db).context("opening the raft log")?;
     let sm = SmStore::open(&db).context("opening the state machine")?;
     let state = sm.shared();
+    let applied = sm.subscribe();
     let peers = Peers::default();
     let network = Network {
         ident: ident.clone(),
@@ -188,6 +191,8 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
         raft: raft.clone(),
         ident: ident.clone(),
         peers: peers.clone(),
+        state: state.clone(),
+        claims: Default::default(),
         config: ProposerConfig {
             propose_timeout: Duration::from_millis(config.propose_timeout_ms),
             quorum_lost_after: Duration::from_millis(r.election_timeout_max_ms * 2),
@@ -200,6 +205,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
         state,
         proposer,
         peers,
+        applied,
         // Starting counts as having just heard from a leader: a restarted node
         // never campaigns on the fast path before a whole lease has passed.
         started: std::time::Instant::now(),

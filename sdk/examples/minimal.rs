@@ -5,10 +5,11 @@
 //! `on_process_terminate` callback, so on `TerminateProcess` the SDK itself calls
 //! `process_ending` and `destroy` and exits, the official SDKs' default. With
 //! `--session-seconds N` it ends each session after N seconds instead (`process_ending`, exit 0),
-//! so a supervisor can measure the full process cycle.
+//! so a supervisor can measure the full process cycle. With `--no-activate` it never activates
+//! the sessions it is given (to exercise the activation timeout).
 //!
-//! `cargo run -p gamefleet-sdk --example minimal -- --port 7777 [--session-seconds 5]`, with
-//! the `GAMELIFT_SDK_*` variables set.
+//! `cargo run -p gamefleet-sdk --example minimal -- --port 7777 [--session-seconds 5]
+//! [--no-activate]`, with the `GAMELIFT_SDK_*` variables set.
 
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let (port, session_seconds) = arguments()?;
+    let (port, session_seconds, activate) = arguments()?;
 
     let sdk = GameLiftServerSdk::init_sdk_from_env()
         .await
@@ -33,6 +34,10 @@ async fn main() -> anyhow::Result<()> {
         ProcessParameters::new(port).on_start_game_session(move |session| {
             let sdk = on_start.clone();
             async move {
+                if !activate {
+                    println!("not activating {}", session.game_session_id);
+                    return;
+                }
                 if let Err(e) = sdk.activate_game_session().await {
                     eprintln!("ActivateGameSession failed: {e}");
                     return;
@@ -57,13 +62,20 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `--port N` (or `--port=N`, `-port N`, `$PORT`; default 7777) and `--session-seconds S`.
-fn arguments() -> anyhow::Result<(u16, Option<f64>)> {
+/// `--port N` (or `--port=N`, `-port N`, `$PORT`; default 7777), `--session-seconds S` and
+/// `--no-activate`.
+fn arguments() -> anyhow::Result<(u16, Option<f64>, bool)> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut port = std::env::var("PORT").ok();
     let mut session_seconds = None;
+    let mut activate = true;
     let mut i = 0;
     while i < args.len() {
+        if args[i] == "--no-activate" {
+            activate = false;
+            i += 1;
+            continue;
+        }
         let (key, inline) = match args[i].split_once('=') {
             Some((k, v)) => (k.to_string(), Some(v.to_string())),
             None => (args[i].clone(), None),
@@ -95,5 +107,5 @@ fn arguments() -> anyhow::Result<(u16, Option<f64>)> {
                 .with_context(|| format!("`{s}` is not a number of seconds"))
         })
         .transpose()?;
-    Ok((port, session_seconds))
+    Ok((port, session_seconds, activate))
 }

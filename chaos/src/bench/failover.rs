@@ -73,6 +73,7 @@ async fn writer(
             protection_policy: None,
             resource_creation_limit_policy: None,
             metric_groups: None,
+            placement_strategy: None,
         };
         match client.update_fleet(input).await {
             Ok(_) => {

@@ -102,6 +102,7 @@ async fn writer(
             protection_policy: None,
             resource_creation_limit_policy: None,
             metric_groups: None,
+            placement_strategy: None,
         };
         let outcome = client.update_fleet(input).await;
         if start < warmup_until {

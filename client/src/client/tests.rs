@@ -1,7 +1,10 @@
 //! Tests of [`Client`] against an in-process fake node (tonic `GameLift` and
 //! `Admin` servers on 127.0.0.1:0): retries and their limits, idempotency
 //! tokens across retries, endpoint failover, paging, read consistency, and
-//! the requests the fleet hosting calls send.
+//! the requests the fleet hosting calls send. The fake's game session,
+//! player session and alias RPCs, and their tests, are in `sessions`.
+
+mod sessions;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,6 +50,8 @@ struct Fake {
     capacity_updates: Mutex<Vec<pb::UpdateFleetCapacityRequest>>,
     event_requests: Mutex<Vec<pb::DescribeFleetEventsRequest>>,
     utilization_requests: Mutex<Vec<Vec<String>>>,
+    /// The game session, player session and alias side of the fake.
+    sessions: sessions::FakeSessions,
 }
 
 impl Fake {
@@ -381,6 +386,141 @@ impl GameLift for Fake {
             processes: vec![process(1, 6_000), process(2, 0)],
         }))
     }
+
+    async fn create_game_session(
+        &self,
+        request: Request<pb::CreateGameSessionRequest>,
+    ) -> Result<Response<pb::CreateGameSessionResponse>, Status> {
+        self.sessions
+            .create_game_session(request.into_inner())
+            .map(Response::new)
+    }
+
+    async fn describe_game_sessions(
+        &self,
+        request: Request<pb::DescribeGameSessionsRequest>,
+    ) -> Result<Response<pb::DescribeGameSessionsResponse>, Status> {
+        self.sessions
+            .describe_game_sessions(request.into_inner())
+            .map(Response::new)
+    }
+
+    async fn describe_game_session_details(
+        &self,
+        request: Request<pb::DescribeGameSessionDetailsRequest>,
+    ) -> Result<Response<pb::DescribeGameSessionDetailsResponse>, Status> {
+        self.sessions
+            .describe_game_session_details(request.into_inner())
+            .map(Response::new)
+    }
+
+    async fn search_game_sessions(
+        &self,
+        request: Request<pb::SearchGameSessionsRequest>,
+    ) -> Result<Response<pb::SearchGameSessionsResponse>, Status> {
+        self.sessions
+            .search_game_sessions(request.into_inner())
+            .map(Response::new)
+    }
+
+    async fn update_game_session(
+        &self,
+        request: Request<pb::UpdateGameSessionRequest>,
+    ) -> Result<Response<pb::UpdateGameSessionResponse>, Status> {
+        self.sessions
+            .update_game_session(request.into_inner())
+            .map(Response::new)
+    }
+
+    async fn terminate_game_session(
+        &self,
+        request: Request<pb::TerminateGameSessionRequest>,
+    ) -> Result<Response<pb::TerminateGameSessionResponse>, Status> {
+        self.sessions
+            .terminate_game_session(request.into_inner())
+            .map(Response::new)
+    }
+
+    async fn create_player_session(
+        &self,
+        request: Request<pb::CreatePlayerSessionRequest>,
+    ) -> Result<Response<pb::CreatePlayerSessionResponse>, Status> {
+        self.sessions
+            .create_player_session(request.into_inner())
+            .map(Response::new)
+    }
+
+    async fn create_player_sessions(
+        &self,
+        request: Request<pb::CreatePlayerSessionsRequest>,
+    ) -> Result<Response<pb::CreatePlayerSessionsResponse>, Status> {
+        self.sessions
+            .create_player_sessions(request.into_inner())
+            .map(Response::new)
+    }
+
+    async fn describe_player_sessions(
+        &self,
+        request: Request<pb::DescribePlayerSessionsRequest>,
+    ) -> Result<Response<pb::DescribePlayerSessionsResponse>, Status> {
+        self.sessions
+            .describe_player_sessions(request.into_inner())
+            .map(Response::new)
+    }
+
+    async fn create_alias(
+        &self,
+        request: Request<pb::CreateAliasRequest>,
+    ) -> Result<Response<pb::CreateAliasResponse>, Status> {
+        self.sessions
+            .create_alias(request.into_inner())
+            .map(Response::new)
+    }
+
+    async fn describe_alias(
+        &self,
+        request: Request<pb::DescribeAliasRequest>,
+    ) -> Result<Response<pb::DescribeAliasResponse>, Status> {
+        self.sessions
+            .describe_alias(request.into_inner())
+            .map(Response::new)
+    }
+
+    async fn list_aliases(
+        &self,
+        request: Request<pb::ListAliasesRequest>,
+    ) -> Result<Response<pb::ListAliasesResponse>, Status> {
+        self.sessions
+            .list_aliases(request.into_inner())
+            .map(Response::new)
+    }
+
+    async fn update_alias(
+        &self,
+        request: Request<pb::UpdateAliasRequest>,
+    ) -> Result<Response<pb::UpdateAliasResponse>, Status> {
+        self.sessions
+            .update_alias(request.into_inner())
+            .map(Response::new)
+    }
+
+    async fn delete_alias(
+        &self,
+        request: Request<pb::DeleteAliasRequest>,
+    ) -> Result<Response<pb::DeleteAliasResponse>, Status> {
+        self.sessions
+            .delete_alias(request.into_inner())
+            .map(Response::new)
+    }
+
+    async fn resolve_alias(
+        &self,
+        request: Request<pb::ResolveAliasRequest>,
+    ) -> Result<Response<pb::ResolveAliasResponse>, Status> {
+        self.sessions
+            .resolve_alias(request.into_inner())
+            .map(Response::new)
+    }
 }
 
 #[tonic::async_trait]
@@ -704,11 +844,24 @@ async fn update_sends_only_what_changes() {
     })
     .await
     .unwrap();
+    c.update_fleet(UpdateFleetInput {
+        fleet_id: "fleet-1".into(),
+        placement_strategy: Some(crate::types::PlacementStrategy::Spread),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let updates = fake.updates.lock().unwrap().clone();
-    assert_eq!(updates.len(), 1);
+    assert_eq!(updates.len(), 2);
     assert_eq!(updates[0].name.as_deref(), Some("renamed"));
     assert_eq!(updates[0].description, None);
     assert_eq!(updates[0].metric_groups, Some(pb::StringList::default()));
+    assert_eq!(updates[0].placement_strategy, None);
+    assert_eq!(
+        updates[1].placement_strategy,
+        Some(pb::GameSessionPlacementStrategy::Spread as i32)
+    );
+    assert_eq!(updates[1].name, None);
 }
 
 #[tokio::test]

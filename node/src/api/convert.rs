@@ -95,6 +95,7 @@ pub fn fleet_attributes(f: &Fleet) -> pb::FleetAttributes {
         locations: f.spec.locations.clone(),
         port_range: Some(port_range_pb(f.spec.ports())),
         hosting_node_ids: f.assigned_nodes.iter().copied().collect(),
+        placement_strategy: placement_strategy_pb(f.spec.placement_strategy) as i32,
     }
 }
 
@@ -212,5 +213,274 @@ pub fn process(p: &ProcessRecord, node_name: String) -> pb::ServerProcessStatus 
         launch_time_millis: p.launched_at_ms,
         ready_time_millis: p.ready_at_ms.unwrap_or(0),
         launch_path: p.launch_path.clone(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Game sessions, player sessions, aliases.
+
+use crate::fsm::alias::{Alias, RoutingStrategy};
+use crate::fsm::fleet::PlacementStrategy;
+use crate::fsm::session::{
+    GameProperty, GameSession, GameSessionStatus, PlayerSession, PlayerSessionCreationPolicy,
+    PlayerSessionStatus, StatusReason, TerminationMode,
+};
+
+/// Wire placement strategy to domain (unspecified: PACK).
+pub fn placement_strategy(field: &str, v: i32) -> Result<PlacementStrategy, ApiError> {
+    match pb::GameSessionPlacementStrategy::try_from(v) {
+        Ok(
+            pb::GameSessionPlacementStrategy::Unspecified | pb::GameSessionPlacementStrategy::Pack,
+        ) => Ok(PlacementStrategy::Pack),
+        Ok(pb::GameSessionPlacementStrategy::Spread) => Ok(PlacementStrategy::Spread),
+        Err(_) => Err(ApiError::invalid(
+            field,
+            format!("unknown placement strategy {v}"),
+        )),
+    }
+}
+
+/// Domain placement strategy to wire.
+pub fn placement_strategy_pb(p: PlacementStrategy) -> pb::GameSessionPlacementStrategy {
+    match p {
+        PlacementStrategy::Pack => pb::GameSessionPlacementStrategy::Pack,
+        PlacementStrategy::Spread => pb::GameSessionPlacementStrategy::Spread,
+    }
+}
+
+/// Wire game properties to domain.
+pub fn game_properties(p: &[pb::GameProperty]) -> Vec<GameProperty> {
+    p.iter()
+        .map(|p| GameProperty {
+            key: p.key.clone(),
+            value: p.value.clone(),
+        })
+        .collect()
+}
+
+/// Wire game session status to domain (`None` for unspecified).
+pub fn game_session_status(field: &str, v: i32) -> Result<Option<GameSessionStatus>, ApiError> {
+    use pb::GameSessionStatus as W;
+    Ok(match W::try_from(v) {
+        Ok(W::Unspecified) => None,
+        Ok(W::Active) => Some(GameSessionStatus::Active),
+        Ok(W::Activating) => Some(GameSessionStatus::Activating),
+        Ok(W::Terminated) => Some(GameSessionStatus::Terminated),
+        Ok(W::Terminating) => Some(GameSessionStatus::Terminating),
+        Ok(W::Error) => Some(GameSessionStatus::Error),
+        Err(_) => {
+            return Err(ApiError::invalid(
+                field,
+                format!("unknown game session status {v}"),
+            ));
+        }
+    })
+}
+
+fn game_session_status_pb(s: GameSessionStatus) -> pb::GameSessionStatus {
+    match s {
+        GameSessionStatus::Activating => pb::GameSessionStatus::Activating,
+        GameSessionStatus::Active => pb::GameSessionStatus::Active,
+        GameSessionStatus::Terminating => pb::GameSessionStatus::Terminating,
+        GameSessionStatus::Terminated => pb::GameSessionStatus::Terminated,
+        GameSessionStatus::Error => pb::GameSessionStatus::Error,
+    }
+}
+
+fn status_reason_pb(r: Option<StatusReason>) -> pb::GameSessionStatusReason {
+    use pb::GameSessionStatusReason as W;
+    match r {
+        None => W::Unspecified,
+        Some(StatusReason::Interrupted) => W::Interrupted,
+        Some(StatusReason::TriggeredOnProcessTerminate) => W::TriggeredOnProcessTerminate,
+        Some(StatusReason::ForceTerminated) => W::ForceTerminated,
+        Some(StatusReason::ActivationTimeout) => W::ActivationTimeout,
+        Some(StatusReason::ProcessCrashed) => W::ProcessCrashed,
+        Some(StatusReason::NodeLost) => W::NodeLost,
+    }
+}
+
+/// Wire player session creation policy to domain (`None` for unspecified).
+pub fn creation_policy(
+    field: &str,
+    v: i32,
+) -> Result<Option<PlayerSessionCreationPolicy>, ApiError> {
+    use pb::PlayerSessionCreationPolicy as W;
+    match W::try_from(v) {
+        Ok(W::Unspecified) => Ok(None),
+        Ok(W::AcceptAll) => Ok(Some(PlayerSessionCreationPolicy::AcceptAll)),
+        Ok(W::DenyAll) => Ok(Some(PlayerSessionCreationPolicy::DenyAll)),
+        Err(_) => Err(ApiError::invalid(
+            field,
+            format!("unknown player session creation policy {v}"),
+        )),
+    }
+}
+
+/// Wire termination mode to domain; it is required.
+pub fn termination_mode(v: i32) -> Result<TerminationMode, ApiError> {
+    use pb::TerminationMode as W;
+    match W::try_from(v) {
+        Ok(W::TriggerOnProcessTerminate) => Ok(TerminationMode::TriggerOnProcessTerminate),
+        Ok(W::ForceTerminate) => Ok(TerminationMode::ForceTerminate),
+        _ => Err(ApiError::invalid(
+            "termination_mode",
+            "must be TRIGGER_ON_PROCESS_TERMINATE or FORCE_TERMINATE",
+        )),
+    }
+}
+
+/// Wire player session status to domain (`None` for unspecified).
+pub fn player_session_status(field: &str, v: i32) -> Result<Option<PlayerSessionStatus>, ApiError> {
+    use pb::PlayerSessionStatus as W;
+    Ok(match W::try_from(v) {
+        Ok(W::Unspecified) => None,
+        Ok(W::Reserved) => Some(PlayerSessionStatus::Reserved),
+        Ok(W::Active) => Some(PlayerSessionStatus::Active),
+        Ok(W::Completed) => Some(PlayerSessionStatus::Completed),
+        Ok(W::Timedout) => Some(PlayerSessionStatus::Timedout),
+        Err(_) => {
+            return Err(ApiError::invalid(
+                field,
+                format!("unknown player session status {v}"),
+            ));
+        }
+    })
+}
+
+fn player_session_status_pb(s: PlayerSessionStatus) -> pb::PlayerSessionStatus {
+    match s {
+        PlayerSessionStatus::Reserved => pb::PlayerSessionStatus::Reserved,
+        PlayerSessionStatus::Active => pb::PlayerSessionStatus::Active,
+        PlayerSessionStatus::Completed => pb::PlayerSessionStatus::Completed,
+        PlayerSessionStatus::Timedout => pb::PlayerSessionStatus::Timedout,
+    }
+}
+
+/// Domain game session to wire.
+pub fn game_session(g: &GameSession) -> pb::GameSession {
+    pb::GameSession {
+        game_session_id: g.id.clone(),
+        name: g.name.clone().unwrap_or_default(),
+        fleet_id: g.fleet_id.clone(),
+        fleet_arn: g.fleet_arn.clone(),
+        creation_time_millis: g.creation_time_ms,
+        termination_time_millis: g.termination_time_ms.unwrap_or(0),
+        current_player_session_count: g.current_player_session_count,
+        maximum_player_session_count: g.maximum_player_session_count,
+        status: game_session_status_pb(g.status) as i32,
+        status_reason: status_reason_pb(g.status_reason) as i32,
+        game_properties: g
+            .game_properties
+            .iter()
+            .map(|p| pb::GameProperty {
+                key: p.key.clone(),
+                value: p.value.clone(),
+            })
+            .collect(),
+        ip_address: g.ip_address.clone(),
+        dns_name: g.dns_name.clone(),
+        port: u32::from(g.port),
+        player_session_creation_policy: match g.player_session_creation_policy {
+            PlayerSessionCreationPolicy::AcceptAll => pb::PlayerSessionCreationPolicy::AcceptAll,
+            PlayerSessionCreationPolicy::DenyAll => pb::PlayerSessionCreationPolicy::DenyAll,
+        } as i32,
+        creator_id: g.creator_id.clone().unwrap_or_default(),
+        game_session_data: g.game_session_data.clone().unwrap_or_default(),
+        matchmaker_data: String::new(),
+        location: g.location.clone().unwrap_or_default(),
+        compute_name: g.compute_name.clone(),
+        process_id: g.process_id.clone(),
+        node_id: g.node_id,
+    }
+}
+
+/// Domain game session to GameSessionDetail.
+pub fn game_session_detail(g: &GameSession) -> pb::GameSessionDetail {
+    pb::GameSessionDetail {
+        game_session: Some(game_session(g)),
+        protection_policy: protection_policy_pb(g.protection_policy) as i32,
+    }
+}
+
+/// Domain player session to wire.
+pub fn player_session(p: &PlayerSession) -> pb::PlayerSession {
+    pb::PlayerSession {
+        player_session_id: p.id.clone(),
+        player_id: p.player_id.clone(),
+        game_session_id: p.game_session_id.clone(),
+        fleet_id: p.fleet_id.clone(),
+        fleet_arn: p.fleet_arn.clone(),
+        creation_time_millis: p.creation_time_ms,
+        termination_time_millis: p.termination_time_ms.unwrap_or(0),
+        status: player_session_status_pb(p.status) as i32,
+        ip_address: p.ip_address.clone(),
+        dns_name: p.dns_name.clone(),
+        port: u32::from(p.port),
+        player_data: p.player_data.clone().unwrap_or_default(),
+    }
+}
+
+/// Wire routing strategy to domain.
+pub fn routing_strategy(r: Option<&pb::RoutingStrategy>) -> Result<RoutingStrategy, ApiError> {
+    let r = r.ok_or_else(|| ApiError::invalid("routing_strategy", "is required"))?;
+    match pb::RoutingStrategyType::try_from(r.r#type) {
+        Ok(pb::RoutingStrategyType::Simple) => match (&r.fleet_id, &r.message) {
+            (Some(f), None) => Ok(RoutingStrategy::Simple {
+                fleet_id: f.clone(),
+            }),
+            (None, _) => Err(ApiError::invalid(
+                "routing_strategy.fleet_id",
+                "is required for a SIMPLE routing strategy",
+            )),
+            (Some(_), Some(_)) => Err(ApiError::invalid(
+                "routing_strategy.message",
+                "only a TERMINAL routing strategy has a message",
+            )),
+        },
+        Ok(pb::RoutingStrategyType::Terminal) => match (&r.message, &r.fleet_id) {
+            (Some(m), None) => Ok(RoutingStrategy::Terminal { message: m.clone() }),
+            (None, _) => Err(ApiError::invalid(
+                "routing_strategy.message",
+                "is required for a TERMINAL routing strategy",
+            )),
+            (Some(_), Some(_)) => Err(ApiError::invalid(
+                "routing_strategy.fleet_id",
+                "only a SIMPLE routing strategy has a fleet id",
+            )),
+        },
+        _ => Err(ApiError::invalid(
+            "routing_strategy.type",
+            "must be SIMPLE or TERMINAL",
+        )),
+    }
+}
+
+/// Wire routing strategy type filter to domain-independent form.
+pub fn routing_strategy_pb(r: &RoutingStrategy) -> pb::RoutingStrategy {
+    match r {
+        RoutingStrategy::Simple { fleet_id } => pb::RoutingStrategy {
+            r#type: pb::RoutingStrategyType::Simple as i32,
+            fleet_id: Some(fleet_id.clone()),
+            message: None,
+        },
+        RoutingStrategy::Terminal { message } => pb::RoutingStrategy {
+            r#type: pb::RoutingStrategyType::Terminal as i32,
+            fleet_id: None,
+            message: Some(message.clone()),
+        },
+    }
+}
+
+/// Domain alias to wire.
+pub fn alias(a: &Alias) -> pb::Alias {
+    pb::Alias {
+        alias_id: a.id.clone(),
+        name: a.spec.name.clone(),
+        alias_arn: a.arn.clone(),
+        description: a.spec.description.clone().unwrap_or_default(),
+        routing_strategy: Some(routing_strategy_pb(&a.spec.routing_strategy)),
+        creation_time_millis: a.creation_time_ms,
+        last_updated_time_millis: a.last_updated_time_ms,
     }
 }

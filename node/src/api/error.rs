@@ -51,10 +51,14 @@ impl ApiError {
                     (Code::InvalidArgument, "InvalidRequestException")
                 }
                 FsmError::NotFound { .. } => (Code::NotFound, "NotFoundException"),
-                FsmError::InvalidStatus { kind, .. } if kind == "game session" => (
-                    Code::FailedPrecondition,
-                    "InvalidGameSessionStatusException",
-                ),
+                FsmError::InvalidStatus { kind, .. }
+                    if kind == "game session" || kind == "player session" =>
+                {
+                    (
+                        Code::FailedPrecondition,
+                        "InvalidGameSessionStatusException",
+                    )
+                }
                 FsmError::InvalidStatus { .. } => {
                     (Code::FailedPrecondition, "InvalidFleetStatusException")
                 }
@@ -63,6 +67,15 @@ impl ApiError {
                 }
                 FsmError::LimitExceeded { .. } => {
                     (Code::ResourceExhausted, "LimitExceededException")
+                }
+                FsmError::FleetCapacityExceeded { .. } => {
+                    (Code::ResourceExhausted, "FleetCapacityExceededException")
+                }
+                FsmError::GameSessionFull { .. } => {
+                    (Code::ResourceExhausted, "GameSessionFullException")
+                }
+                FsmError::TerminalRoutingStrategy { .. } => {
+                    (Code::FailedPrecondition, "TerminalRoutingStrategyException")
                 }
                 FsmError::UnsupportedVersion { .. } => (Code::Internal, "InternalServiceException"),
             },

@@ -9,10 +9,11 @@ use pb::game_lift_server::GameLift;
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    capacity, event, fleet_attributes, instance_counts, page_limit, port_range, process,
-    protection_policy, rclp, runtime_configuration, runtime_configuration_pb, tags,
+    capacity, event, fleet_attributes, instance_counts, page_limit, placement_strategy, port_range,
+    process, protection_policy, rclp, runtime_configuration, runtime_configuration_pb, tags,
 };
 use super::error::ApiError;
+use super::sessions;
 use super::{now_ms, read_barrier};
 use crate::fsm::fleet::{FleetSpec, FleetUpdate};
 use crate::fsm::hosting::ProcessStatus;
@@ -30,7 +31,7 @@ pub struct GameLiftService {
 fn fleet_of(out: Output) -> Result<crate::fsm::Fleet, ApiError> {
     match out {
         Output::Fleet(f) => Ok(*f),
-        Output::Done => Err(ApiError::Internal("expected a fleet result".into())),
+        _ => Err(ApiError::Internal("expected a fleet result".into())),
     }
 }
 
@@ -96,6 +97,7 @@ impl GameLift for GameLiftService {
             port_range: r.port_range.as_ref().map(port_range).transpose()?,
             locations: r.locations,
             instances: r.instances.as_ref().map(capacity).unwrap_or_default(),
+            placement_strategy: placement_strategy("placement_strategy", r.placement_strategy)?,
         };
         spec.validate().map_err(ApiError::from)?;
         if let Some(t) = &r.idempotency_token {
@@ -190,6 +192,10 @@ impl GameLift for GameLiftService {
                 .transpose()?,
             resource_creation_limit_policy: r.resource_creation_limit_policy.as_ref().map(rclp),
             metric_groups: r.metric_groups.map(|g| g.values),
+            placement_strategy: r
+                .placement_strategy
+                .map(|p| placement_strategy("placement_strategy", p))
+                .transpose()?,
         };
         update.validate().map_err(ApiError::from)?;
         if update.is_empty() {
@@ -433,5 +439,155 @@ impl GameLift for GameLiftService {
         Ok(Response::new(pb::DescribeFleetProcessesResponse {
             processes,
         }))
+    }
+
+    async fn create_game_session(
+        &self,
+        req: Request<pb::CreateGameSessionRequest>,
+    ) -> Result<Response<pb::CreateGameSessionResponse>, Status> {
+        sessions::create_game_session(&self.node, req.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn describe_game_sessions(
+        &self,
+        req: Request<pb::DescribeGameSessionsRequest>,
+    ) -> Result<Response<pb::DescribeGameSessionsResponse>, Status> {
+        sessions::describe_game_sessions(&self.node, req.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn describe_game_session_details(
+        &self,
+        req: Request<pb::DescribeGameSessionDetailsRequest>,
+    ) -> Result<Response<pb::DescribeGameSessionDetailsResponse>, Status> {
+        sessions::describe_game_session_details(&self.node, req.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn search_game_sessions(
+        &self,
+        req: Request<pb::SearchGameSessionsRequest>,
+    ) -> Result<Response<pb::SearchGameSessionsResponse>, Status> {
+        sessions::search_game_sessions(&self.node, req.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn update_game_session(
+        &self,
+        req: Request<pb::UpdateGameSessionRequest>,
+    ) -> Result<Response<pb::UpdateGameSessionResponse>, Status> {
+        sessions::update_game_session(&self.node, req.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn terminate_game_session(
+        &self,
+        req: Request<pb::TerminateGameSessionRequest>,
+    ) -> Result<Response<pb::TerminateGameSessionResponse>, Status> {
+        sessions::terminate_game_session(&self.node, req.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn create_player_session(
+        &self,
+        req: Request<pb::CreatePlayerSessionRequest>,
+    ) -> Result<Response<pb::CreatePlayerSessionResponse>, Status> {
+        sessions::create_player_session(&self.node, req.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn create_player_sessions(
+        &self,
+        req: Request<pb::CreatePlayerSessionsRequest>,
+    ) -> Result<Response<pb::CreatePlayerSessionsResponse>, Status> {
+        sessions::create_player_sessions(&self.node, req.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn describe_player_sessions(
+        &self,
+        req: Request<pb::DescribePlayerSessionsRequest>,
+    ) -> Result<Response<pb::DescribePlayerSessionsResponse>, Status> {
+        sessions::describe_player_sessions(&self.node, req.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn create_alias(
+        &self,
+        req: Request<pb::CreateAliasRequest>,
+    ) -> Result<Response<pb::CreateAliasResponse>, Status> {
+        sessions::create_alias(&self.node, req.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn describe_alias(
+        &self,
+        req: Request<pb::DescribeAliasRequest>,
+    ) -> Result<Response<pb::DescribeAliasResponse>, Status> {
+        sessions::describe_alias(&self.node, req.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn list_aliases(
+        &self,
+        req: Request<pb::ListAliasesRequest>,
+    ) -> Result<Response<pb::ListAliasesResponse>, Status> {
+        sessions::list_aliases(&self.node, req.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn update_alias(
+        &self,
+        req: Request<pb::UpdateAliasRequest>,
+    ) -> Result<Response<pb::UpdateAliasResponse>, Status> {
+        sessions::update_alias(&self.node, req.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn delete_alias(
+        &self,
+        req: Request<pb::DeleteAliasRequest>,
+    ) -> Result<Response<pb::DeleteAliasResponse>, Status> {
+        sessions::delete_alias(&self.node, req.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn resolve_alias(
+        &self,
+        req: Request<pb::ResolveAliasRequest>,
+    ) -> Result<Response<pb::ResolveAliasResponse>, Status> {
+        sessions::resolve_alias(&self.node, req.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
     }
 }

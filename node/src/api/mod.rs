@@ -11,6 +11,7 @@ pub mod convert;
 pub mod error;
 pub mod gamelift;
 pub mod peer;
+pub mod sessions;
 
 use std::time::Duration;
 

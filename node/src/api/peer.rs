@@ -15,7 +15,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::check_header;
 use super::error::ApiError;
-use crate::fsm::Batch;
+use crate::raft::proposer::ForwardBatch;
 use crate::raft::{NodeId, SnapshotMeta};
 use crate::server::Node;
 
@@ -104,8 +104,8 @@ impl RaftPeer for PeerService {
     ) -> Result<Response<pb::ForwardReply>, Status> {
         let r = req.into_inner();
         check_header(&self.node, r.header.as_ref())?;
-        let batch: Batch = decode("commands", &r.commands)?;
-        let res = self.node.proposer.propose_forwarded(batch.commands).await;
+        let batch: ForwardBatch = decode("commands", &r.commands)?;
+        let res = self.node.proposer.propose_forwarded(batch.proposals).await;
         Ok(Response::new(pb::ForwardReply {
             results: encode(&res)?,
         }))

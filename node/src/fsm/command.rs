@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use std::collections::BTreeSet;
 
+use super::alias::{AliasSpec, AliasUpdate};
 use super::fleet::{FleetSpec, FleetStatus, FleetUpdate};
 use super::hosting::{Capacity, ProcessRecord, RuntimeConfiguration};
+use super::session::{GameSessionRequest, GameSessionUpdate, NewPlayerSession, TerminationMode};
 
 /// The newest batch format this build writes and understands.
 pub const FORMAT_VERSION: u32 = 1;
@@ -81,8 +83,14 @@ pub enum Command {
     },
     /// A node started a server process. Added in format 1.
     ProcessLaunched { process: ProcessRecord },
-    /// A process called ProcessReady. Added in format 1.
-    ProcessReady { process_id: String, at_ms: i64 },
+    /// A process called ProcessReady (with the port it reported, since format 1 too; absent
+    /// in older entries). Added in format 1.
+    ProcessReady {
+        process_id: String,
+        at_ms: i64,
+        #[serde(default)]
+        port: Option<u16>,
+    },
     /// A process's health verdict changed. Added in format 1.
     ProcessHealthChanged {
         process_id: String,
@@ -105,8 +113,80 @@ pub enum Command {
         message: String,
         at_ms: i64,
     },
-    /// A node restarted: every process it ran before is gone. Added in format 1.
+    /// A node restarted, or the leader lost it: every process it ran is gone, and their game
+    /// sessions end (ERROR, NODE_LOST). Added in format 1.
     NodeProcessesReset { node_id: u64, at_ms: i64 },
+    /// The leader placed a new game session on `process_id` (ACTIVATING). Added in format 1.
+    CreateGameSession {
+        game_session_id: String,
+        process_id: String,
+        request: GameSessionRequest,
+        at_ms: i64,
+    },
+    /// The hosting process called ActivateGameSession. Added in format 1.
+    ActivateGameSession {
+        process_id: String,
+        game_session_id: String,
+        at_ms: i64,
+    },
+    /// UpdateGameSession; with `process_id`, from that game server (its own session only).
+    /// Added in format 1.
+    UpdateGameSession {
+        game_session_id: String,
+        process_id: Option<String>,
+        update: GameSessionUpdate,
+        at_ms: i64,
+    },
+    /// TerminateGameSession. Added in format 1.
+    TerminateGameSession {
+        game_session_id: String,
+        mode: TerminationMode,
+        at_ms: i64,
+    },
+    /// The leader saw the session ACTIVATING past its fleet's activation timeout. Added in
+    /// format 1.
+    GameSessionActivationTimedOut { game_session_id: String, at_ms: i64 },
+    /// CreatePlayerSession(s): all or none. Added in format 1.
+    CreatePlayerSessions {
+        game_session_id: String,
+        players: Vec<NewPlayerSession>,
+        at_ms: i64,
+    },
+    /// The hosting process accepted a player (RESERVED → ACTIVE). Added in format 1.
+    AcceptPlayerSession {
+        process_id: String,
+        game_session_id: String,
+        player_session_id: String,
+        at_ms: i64,
+    },
+    /// The hosting process removed a player (→ COMPLETED). Added in format 1.
+    RemovePlayerSession {
+        process_id: String,
+        game_session_id: String,
+        player_session_id: String,
+        at_ms: i64,
+    },
+    /// The leader saw these reservations pass the reservation timeout (→ TIMEDOUT). Added in
+    /// format 1.
+    TimeOutPlayerSessions {
+        player_session_ids: Vec<String>,
+        at_ms: i64,
+    },
+    /// CreateAlias. Added in format 1.
+    CreateAlias {
+        alias_id: String,
+        arn: String,
+        spec: AliasSpec,
+        at_ms: i64,
+    },
+    /// UpdateAlias. Added in format 1.
+    UpdateAlias {
+        alias_id: String,
+        update: AliasUpdate,
+        at_ms: i64,
+    },
+    /// DeleteAlias. Added in format 1.
+    DeleteAlias { alias_id: String },
 }
 
 impl Command {
@@ -128,6 +208,18 @@ impl Command {
             Command::ProcessEnded { .. } => "ProcessEnded",
             Command::RecordFleetEvent { .. } => "RecordFleetEvent",
             Command::NodeProcessesReset { .. } => "NodeProcessesReset",
+            Command::CreateGameSession { .. } => "CreateGameSession",
+            Command::ActivateGameSession { .. } => "ActivateGameSession",
+            Command::UpdateGameSession { .. } => "UpdateGameSession",
+            Command::TerminateGameSession { .. } => "TerminateGameSession",
+            Command::GameSessionActivationTimedOut { .. } => "GameSessionActivationTimedOut",
+            Command::CreatePlayerSessions { .. } => "CreatePlayerSessions",
+            Command::AcceptPlayerSession { .. } => "AcceptPlayerSession",
+            Command::RemovePlayerSession { .. } => "RemovePlayerSession",
+            Command::TimeOutPlayerSessions { .. } => "TimeOutPlayerSessions",
+            Command::CreateAlias { .. } => "CreateAlias",
+            Command::UpdateAlias { .. } => "UpdateAlias",
+            Command::DeleteAlias { .. } => "DeleteAlias",
         }
     }
 }

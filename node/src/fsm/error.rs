@@ -22,6 +22,15 @@ pub enum FsmError {
     /// A cluster-wide limit would be exceeded.
     #[error("{message}")]
     LimitExceeded { message: String },
+    /// No server process is free to host a new game session.
+    #[error("{message}")]
+    FleetCapacityExceeded { message: String },
+    /// The game session has not enough free player slots.
+    #[error("{message}")]
+    GameSessionFull { message: String },
+    /// The alias routes nowhere (TERMINAL routing strategy); `message` is the alias's.
+    #[error("{message}")]
+    TerminalRoutingStrategy { message: String },
     /// The entry was written by a newer gamefleet with a format this node does not know.
     #[error(
         "unsupported command format version {version} (this node understands up to {supported})"

@@ -48,6 +48,16 @@ pub enum ProtectionPolicy {
     FullProtection,
 }
 
+/// How CreateGameSession chooses among a fleet's ready processes (after location).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum PlacementStrategy {
+    /// Fill the busiest node first (fewer nodes in use).
+    #[default]
+    Pack,
+    /// Use the least busy node first.
+    Spread,
+}
+
 /// ResourceCreationLimitPolicy: at most `new_game_sessions_per_creator` sessions
 /// per creator in any `policy_period_in_minutes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +94,9 @@ pub struct FleetSpec {
     /// How many nodes host the fleet.
     #[serde(default)]
     pub instances: Capacity,
+    /// How game sessions are placed.
+    #[serde(default)]
+    pub placement_strategy: PlacementStrategy,
 }
 
 /// The port range of a fleet that names none.
@@ -100,6 +113,8 @@ pub struct FleetUpdate {
     pub protection_policy: Option<ProtectionPolicy>,
     pub resource_creation_limit_policy: Option<ResourceCreationLimitPolicy>,
     pub metric_groups: Option<Vec<String>>,
+    #[serde(default)]
+    pub placement_strategy: Option<PlacementStrategy>,
 }
 
 /// A fleet as stored in the replicated state.
@@ -222,6 +237,9 @@ impl Fleet {
         }
         if let Some(v) = &u.metric_groups {
             self.spec.metric_groups.clone_from(v);
+        }
+        if let Some(v) = u.placement_strategy {
+            self.spec.placement_strategy = v;
         }
     }
 

@@ -259,9 +259,10 @@ pub fn validate_locations(locations: &[String]) -> Result<(), FsmError> {
 }
 
 /// A server process's lifecycle status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
 pub enum ProcessStatus {
     /// Started by its node; has not called ProcessReady yet.
+    #[default]
     Launching,
     /// Called ProcessReady: can host a game session.
     Active,
@@ -270,7 +271,7 @@ pub enum ProcessStatus {
 }
 
 /// A server process as replicated.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ProcessRecord {
     pub process_id: String,
     pub fleet_id: String,
@@ -282,6 +283,24 @@ pub struct ProcessRecord {
     pub healthy: bool,
     pub launched_at_ms: i64,
     pub ready_at_ms: Option<i64>,
+    /// The address game clients connect to (the node's public game address).
+    #[serde(default)]
+    pub ip_address: String,
+    /// The node's public DNS name for game clients (may be empty).
+    #[serde(default)]
+    pub dns_name: String,
+    /// The node's compute name (`GAMELIFT_SDK_HOST_ID`).
+    #[serde(default)]
+    pub compute_name: String,
+    /// The node's `location` label.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// The port the process reported in ProcessReady (game clients use it).
+    #[serde(default)]
+    pub sdk_port: Option<u16>,
+    /// The live game session this process hosts.
+    #[serde(default)]
+    pub game_session_id: Option<String>,
 }
 
 /// One fleet event (GameLift's Event).

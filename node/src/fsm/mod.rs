@@ -6,10 +6,12 @@
 //! same [`State::hash`]. The openraft state-machine store (`raft::sm_store`) is
 //! a thin wrapper that feeds committed entries here.
 
+pub mod alias;
 pub mod command;
 pub mod error;
 pub mod fleet;
 pub mod hosting;
+pub mod session;
 pub mod validate;
 
 #[cfg(test)]
@@ -20,10 +22,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use alias::Alias;
 pub use command::{Batch, Command, FORMAT_VERSION};
 pub use error::FsmError;
 pub use fleet::{Fleet, FleetSpec, FleetStatus, FleetUpdate};
 pub use hosting::{Hosting, ProcessRecord, ProcessStatus};
+pub use session::{GameSession, GameSessionStatus, PlayerSession, PlayerSessionStatus, Sessions};
 
 /// How long an idempotency token is remembered.
 pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
@@ -33,6 +37,12 @@ pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 pub enum Output {
     /// The fleet after the command.
     Fleet(Box<Fleet>),
+    /// A game session after the command.
+    GameSession(Box<GameSession>),
+    /// The player sessions the command created or changed.
+    PlayerSessions(Vec<PlayerSession>),
+    /// An alias after the command.
+    Alias(Box<Alias>),
     /// The command changed nothing visible to return (e.g. a finalized deletion).
     Done,
 }
@@ -58,6 +68,12 @@ pub struct State {
     /// Server processes and fleet events.
     #[serde(default)]
     pub hosting: Hosting,
+    /// Game sessions and player sessions.
+    #[serde(default)]
+    pub sessions: Sessions,
+    /// Aliases by id.
+    #[serde(default)]
+    pub aliases: BTreeMap<String, Alias>,
 }
 
 impl State {
@@ -244,7 +260,11 @@ pub fn apply(state: &mut State, cmd: &Command) -> CmdResult {
                 .insert(process.process_id.clone(), process.clone());
             Ok(Output::Done)
         }
-        Command::ProcessReady { process_id, at_ms } => {
+        Command::ProcessReady {
+            process_id,
+            at_ms,
+            port,
+        } => {
             let p = process_mut(state, process_id)?;
             if p.status != ProcessStatus::Launching {
                 return Err(FsmError::InvalidStatus {
@@ -254,6 +274,7 @@ pub fn apply(state: &mut State, cmd: &Command) -> CmdResult {
             }
             p.status = ProcessStatus::Active;
             p.ready_at_ms = Some(*at_ms);
+            p.sdk_port = *port;
             let fleet_id = p.fleet_id.clone();
             if let Some(f) = state.fleets.get_mut(&fleet_id) {
                 f.launch_failed = false;
@@ -268,8 +289,16 @@ pub fn apply(state: &mut State, cmd: &Command) -> CmdResult {
             process_mut(state, process_id)?.healthy = *healthy;
             Ok(Output::Done)
         }
-        Command::ProcessTerminating { process_id, .. } => {
+        Command::ProcessTerminating { process_id, at_ms } => {
             process_mut(state, process_id)?.status = ProcessStatus::Terminating;
+            // ProcessEnding ends the process's game session (GameLift).
+            session::end_session_of_process(
+                state,
+                process_id,
+                GameSessionStatus::Terminated,
+                None,
+                *at_ms,
+            );
             Ok(Output::Done)
         }
         Command::ProcessEnded {
@@ -278,6 +307,18 @@ pub fn apply(state: &mut State, cmd: &Command) -> CmdResult {
             message,
             at_ms,
         } => {
+            if !state.hosting.processes.contains_key(process_id) {
+                return Err(FsmError::not_found("process", process_id));
+            }
+            // Ended without ProcessEnding (crash, unhealthy, timeout): the session is in ERROR.
+            let (status, reason) = match event_code {
+                Some(_) => (
+                    GameSessionStatus::Error,
+                    Some(session::StatusReason::ProcessCrashed),
+                ),
+                None => (GameSessionStatus::Terminated, None),
+            };
+            session::end_session_of_process(state, process_id, status, reason, *at_ms);
             let p = state
                 .hosting
                 .processes
@@ -305,10 +346,79 @@ pub fn apply(state: &mut State, cmd: &Command) -> CmdResult {
             state.hosting.record_event(&id, event_code, message, *at_ms);
             Ok(Output::Done)
         }
-        Command::NodeProcessesReset { node_id, .. } => {
-            state.hosting.processes.retain(|_, p| p.node_id != *node_id);
+        Command::NodeProcessesReset { node_id, at_ms } => {
+            node_processes_reset(state, *node_id, *at_ms);
             Ok(Output::Done)
         }
+        Command::CreateGameSession {
+            game_session_id,
+            process_id,
+            request,
+            at_ms,
+        } => session::create_game_session(state, game_session_id, process_id, request, *at_ms),
+        Command::ActivateGameSession {
+            process_id,
+            game_session_id,
+            ..
+        } => session::activate(state, process_id, game_session_id),
+        Command::UpdateGameSession {
+            game_session_id,
+            process_id,
+            update,
+            ..
+        } => session::update(state, game_session_id, process_id.as_deref(), update),
+        Command::TerminateGameSession {
+            game_session_id,
+            mode,
+            at_ms,
+        } => session::terminate(state, game_session_id, *mode, *at_ms),
+        Command::GameSessionActivationTimedOut {
+            game_session_id,
+            at_ms,
+        } => Ok(session::activation_timed_out(
+            state,
+            game_session_id,
+            *at_ms,
+        )),
+        Command::CreatePlayerSessions {
+            game_session_id,
+            players,
+            at_ms,
+        } => session::create_players(state, game_session_id, players, *at_ms),
+        Command::AcceptPlayerSession {
+            process_id,
+            game_session_id,
+            player_session_id,
+            ..
+        } => session::accept_player(state, process_id, game_session_id, player_session_id),
+        Command::RemovePlayerSession {
+            process_id,
+            game_session_id,
+            player_session_id,
+            at_ms,
+        } => session::remove_player(
+            state,
+            process_id,
+            game_session_id,
+            player_session_id,
+            *at_ms,
+        ),
+        Command::TimeOutPlayerSessions {
+            player_session_ids,
+            at_ms,
+        } => Ok(session::time_out_players(state, player_session_ids, *at_ms)),
+        Command::CreateAlias {
+            alias_id,
+            arn,
+            spec,
+            at_ms,
+        } => alias::create(state, alias_id, arn, spec, *at_ms),
+        Command::UpdateAlias {
+            alias_id,
+            update,
+            at_ms,
+        } => alias::update(state, alias_id, update, *at_ms),
+        Command::DeleteAlias { alias_id } => alias::delete(state, alias_id),
         Command::FinalizeFleetDeletion { fleet_id, .. } => {
             let fleet = state
                 .fleets
@@ -332,6 +442,50 @@ pub fn apply(state: &mut State, cmd: &Command) -> CmdResult {
             state.fleets.remove(&id);
             state.hosting.events.remove(&id);
             Ok(Output::Done)
+        }
+    }
+}
+
+/// Every process of `node_id` is gone: their game sessions end in ERROR (NODE_LOST), and each
+/// fleet that lost something gets one event saying what.
+fn node_processes_reset(state: &mut State, node_id: u64, at_ms: i64) {
+    let gone: Vec<(String, String, bool)> = state
+        .hosting
+        .node_processes(node_id)
+        .map(|p| {
+            (
+                p.process_id.clone(),
+                p.fleet_id.clone(),
+                p.game_session_id.is_some(),
+            )
+        })
+        .collect();
+    let mut per_fleet: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for (pid, fleet, has_session) in &gone {
+        if *has_session {
+            session::end_session_of_process(
+                state,
+                pid,
+                GameSessionStatus::Error,
+                Some(session::StatusReason::NodeLost),
+                at_ms,
+            );
+        }
+        let e = per_fleet.entry(fleet.clone()).or_default();
+        e.0 += 1;
+        e.1 += usize::from(*has_session);
+        state.hosting.processes.remove(pid);
+    }
+    for (fleet, (processes, sessions)) in per_fleet {
+        if state.fleets.contains_key(&fleet) && sessions > 0 {
+            state.hosting.record_event(
+                &fleet,
+                session::NODE_LOST_EVENT,
+                &format!(
+                    "node {node_id} lost or restarted: {processes} server processes and {sessions} game sessions ended"
+                ),
+                at_ms,
+            );
         }
     }
 }

@@ -98,6 +98,9 @@ fn kind(e: &FsmError) -> &'static str {
         FsmError::InvalidStatus { .. } => "status",
         FsmError::IdempotentParameterMismatch { .. } => "mismatch",
         FsmError::LimitExceeded { .. } => "limit",
+        FsmError::FleetCapacityExceeded { .. } => "capacity",
+        FsmError::GameSessionFull { .. } => "full",
+        FsmError::TerminalRoutingStrategy { .. } => "terminal",
         FsmError::UnsupportedVersion { .. } => "version",
     }
 }
@@ -182,9 +185,10 @@ fn arb_any_cmd() -> impl Strategy<Value = Command> {
                 healthy: true,
                 launched_at_ms: 0,
                 ready_at_ms: None,
+                ..Default::default()
             },
         }),
-        1 => (pid.clone(), at.clone()).prop_map(|(process_id, at_ms)| Command::ProcessReady { process_id, at_ms }),
+        1 => (pid.clone(), at.clone()).prop_map(|(process_id, at_ms)| Command::ProcessReady { process_id, at_ms, port: None }),
         1 => (pid.clone(), any::<bool>(), at.clone()).prop_map(|(process_id, healthy, at_ms)| Command::ProcessHealthChanged { process_id, healthy, at_ms }),
         1 => (pid.clone(), at.clone()).prop_map(|(process_id, at_ms)| Command::ProcessTerminating { process_id, at_ms }),
         1 => (pid, proptest::option::of(Just("SERVER_PROCESS_CRASHED".to_string())), at.clone())

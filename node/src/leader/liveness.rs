@@ -1,6 +1,7 @@
 //! Node liveness as the leader sees it: every member is asked for its status
-//! (`RaftPeer.LocalStatus`) about once a second; a node that has not answered
-//! for [`NODE_LOST_AFTER`] counts as lost, and its fleets move elsewhere.
+//! (`RaftPeer.LocalStatus`) about once a second (more often for short limits); a node that
+//! has not answered for `node_lost_after_ms` (default [`NODE_LOST_AFTER`]) counts as lost:
+//! its fleets move elsewhere and its game sessions end.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -11,18 +12,39 @@ use crate::raft::NodeId;
 use crate::raft::network::header;
 use crate::server::Node;
 
-/// How long a node may not answer before the leader treats it as lost.
+/// How long a node may not answer before the leader treats it as lost, by default.
 pub const NODE_LOST_AFTER: Duration = Duration::from_secs(5);
 const PROBE_TIMEOUT: Duration = Duration::from_millis(700);
 
 /// When each member last answered.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Liveness {
     last_ok: BTreeMap<NodeId, Instant>,
     since: Option<Instant>,
+    lost_after: Duration,
+}
+
+impl Default for Liveness {
+    fn default() -> Self {
+        Liveness::new(NODE_LOST_AFTER)
+    }
 }
 
 impl Liveness {
+    /// Liveness that declares a node lost after `lost_after` of silence.
+    pub fn new(lost_after: Duration) -> Self {
+        Liveness {
+            last_ok: BTreeMap::new(),
+            since: None,
+            lost_after,
+        }
+    }
+
+    /// How often to probe: every second, or three times per `lost_after` if that is shorter.
+    pub fn probe_every(&self) -> Duration {
+        (self.lost_after / 3).min(Duration::from_secs(1))
+    }
+
     /// Asks every member (but this node) for its status, concurrently.
     pub async fn probe(&mut self, node: &Node) {
         let now = Instant::now();
@@ -59,13 +81,13 @@ impl Liveness {
         }
     }
 
-    /// True unless `id` has been silent for longer than [`NODE_LOST_AFTER`]
+    /// True unless `id` has been silent for longer than the limit
     /// (measured from when this leader started probing, for nodes never heard).
     pub fn alive(&self, node: &Node, id: NodeId) -> bool {
         if id == node.ident.node_id {
             return true;
         }
         let last = self.last_ok.get(&id).copied().or(self.since);
-        last.is_none_or(|t| t.elapsed() <= NODE_LOST_AFTER)
+        last.is_none_or(|t| t.elapsed() <= self.lost_after)
     }
 }

@@ -7,9 +7,12 @@
 //!   nodes (`assign`), moved off lost nodes (`liveness`), and their status
 //!   follows their processes (`status`).
 //! - Fleet deletion: DELETING fleets are finalized once no process runs.
+//! - Session deadlines and node loss (`sessions`): activation and reservation timeouts, and
+//!   the game sessions of lost nodes.
 
 pub mod assign;
 pub mod liveness;
+pub mod sessions;
 pub mod status;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,12 +49,18 @@ pub async fn run(node: Arc<Node>, stop: CancellationToken) {
         if let Err(e) = promote(&node).await {
             tracing::debug!("promotion: {e}");
         }
-        let live = liveness.get_or_insert_with(Default::default);
-        if last_probe.elapsed() >= Duration::from_secs(1) {
+        let live = liveness.get_or_insert_with(|| {
+            liveness::Liveness::new(Duration::from_millis(
+                node.config.hosting.node_lost_after_ms,
+            ))
+        });
+        if last_probe.elapsed() >= live.probe_every() {
             live.probe(&node).await;
             last_probe = std::time::Instant::now();
         }
         place_fleets(&node, live).await;
+        sessions::expire(&node).await;
+        sessions::reap_lost_nodes(&node, live).await;
         finalize_deletions(&node).await;
     }
 }

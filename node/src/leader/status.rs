@@ -76,6 +76,7 @@ mod tests {
             healthy: true,
             launched_at_ms: 0,
             ready_at_ms: None,
+            ..Default::default()
         }
     }
 

@@ -7,22 +7,52 @@
 //! leader) or forwards it in one `RaftPeer.Forward` RPC to the leader (on a
 //! follower). Each caller gets back exactly its own results.
 //!
+//! Game session placement happens here too: a [`Proposal::PlaceGameSession`] travels to the
+//! leader as a request, and the leader's proposer turns it into a `CreateGameSession` naming
+//! the process [`placement::place`] picked, just before writing the entry. Processes picked
+//! for entries not yet applied are held in the leader's claims, so two placements in flight
+//! never pick the same process (the state machine refuses a taken process anyway).
+//!
 //! A write that cannot commit in time (no leader, no quorum) fails with
 //! `Unavailable` instead of hanging; its outcome is then unknown to the caller.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use gamefleet_proto::v1 as pb;
 use openraft::ServerState;
 use openraft::error::{ClientWriteError, RaftError};
+use serde::{Deserialize, Serialize};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::network::{Peers, header};
+use super::sm_store::SharedState;
 use super::{NodeId, Raft};
 use crate::api::error::ApiError;
 use crate::cluster::identity::Identity;
-use crate::fsm::{Batch, CmdResult, Command, Output};
+use crate::fsm::session::GameSessionRequest;
+use crate::fsm::{Batch, CmdResult, Command, FORMAT_VERSION, Output};
+use crate::placement::{self, Claims};
+
+/// What a caller asks the proposer to write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Proposal {
+    /// A ready command.
+    Command(Command),
+    /// A new game session whose process the leader picks when it writes the entry.
+    PlaceGameSession {
+        game_session_id: String,
+        request: GameSessionRequest,
+        at_ms: i64,
+    },
+}
+
+/// The payload of a `RaftPeer.Forward` RPC.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForwardBatch {
+    pub version: u32,
+    pub proposals: Vec<Proposal>,
+}
 
 /// Most commands packed into one log entry.
 pub const MAX_BATCH: usize = 512;
@@ -39,7 +69,7 @@ pub struct ProposerConfig {
 }
 
 struct Pending {
-    commands: Vec<Command>,
+    proposals: Vec<Proposal>,
     /// Forwarded by a follower: never forward again (avoids loops during elections).
     local_only: bool,
     reply: oneshot::Sender<Result<Vec<CmdResult>, ApiError>>,
@@ -58,6 +88,10 @@ pub struct Context {
     pub ident: Arc<Identity>,
     pub peers: Peers,
     pub config: ProposerConfig,
+    /// The applied state (placement reads it).
+    pub state: SharedState,
+    /// Processes picked by placements in flight on this leader.
+    pub claims: Arc<Mutex<Claims>>,
 }
 
 impl Proposer {
@@ -70,27 +104,49 @@ impl Proposer {
 
     /// Proposes one command and returns its own result.
     pub async fn propose(&self, cmd: Command) -> Result<Output, ApiError> {
-        let mut results = self.submit(vec![cmd], false).await?;
+        self.propose_one(Proposal::Command(cmd)).await
+    }
+
+    /// Places and creates a game session (the leader picks the process).
+    pub async fn place(
+        &self,
+        game_session_id: String,
+        request: GameSessionRequest,
+        at_ms: i64,
+    ) -> Result<Output, ApiError> {
+        self.propose_one(Proposal::PlaceGameSession {
+            game_session_id,
+            request,
+            at_ms,
+        })
+        .await
+    }
+
+    async fn propose_one(&self, p: Proposal) -> Result<Output, ApiError> {
+        let mut results = self.submit(vec![p], false).await?;
         match results.pop() {
             Some(r) => r.map_err(ApiError::Fsm),
             None => Err(ApiError::Internal("proposer returned no result".into())),
         }
     }
 
-    /// Proposes commands that a follower forwarded to this node.
-    pub async fn propose_forwarded(&self, cmds: Vec<Command>) -> Result<Vec<CmdResult>, ApiError> {
-        self.submit(cmds, true).await
+    /// Proposes what a follower forwarded to this node.
+    pub async fn propose_forwarded(
+        &self,
+        proposals: Vec<Proposal>,
+    ) -> Result<Vec<CmdResult>, ApiError> {
+        self.submit(proposals, true).await
     }
 
     async fn submit(
         &self,
-        commands: Vec<Command>,
+        proposals: Vec<Proposal>,
         local_only: bool,
     ) -> Result<Vec<CmdResult>, ApiError> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Pending {
-                commands,
+                proposals,
                 local_only,
                 reply,
             })
@@ -111,11 +167,11 @@ async fn run(ctx: Context, mut rx: mpsc::Receiver<Pending>) {
         };
         let Some(first) = rx.recv().await else { return };
         let mut batch = vec![first];
-        let mut n = batch[0].commands.len();
+        let mut n = batch[0].proposals.len();
         while n < MAX_BATCH {
             match rx.try_recv() {
                 Ok(p) => {
-                    n += p.commands.len();
+                    n += p.proposals.len();
                     batch.push(p);
                 }
                 Err(_) => break,
@@ -148,11 +204,11 @@ async fn commit(ctx: &Context, batch: Vec<Pending>) {
         return;
     }
     let allow_forward = group.iter().all(|p| !p.local_only);
-    let commands: Vec<Command> = group
+    let proposals: Vec<Proposal> = group
         .iter()
-        .flat_map(|p| p.commands.iter().cloned())
+        .flat_map(|p| p.proposals.iter().cloned())
         .collect();
-    let result = write(ctx, commands, allow_forward, deadline).await;
+    let result = write(ctx, proposals, allow_forward, deadline).await;
     distribute(group, result);
 }
 
@@ -161,8 +217,8 @@ fn distribute(group: Vec<Pending>, result: Result<Vec<CmdResult>, ApiError>) {
         Ok(results) => {
             let mut it = results.into_iter();
             for p in group {
-                let mine: Vec<CmdResult> = it.by_ref().take(p.commands.len()).collect();
-                let r = if mine.len() == p.commands.len() {
+                let mine: Vec<CmdResult> = it.by_ref().take(p.proposals.len()).collect();
+                let r = if mine.len() == p.proposals.len() {
                     Ok(mine)
                 } else {
                     Err(ApiError::Internal(
@@ -242,13 +298,136 @@ async fn wait_for_leader(ctx: &Context, deadline: Instant) -> Result<(), ApiErro
     Ok(())
 }
 
+/// Proposals resolved into commands by the leader: the commands to write, and for each
+/// proposal either the index of its command or the error that replaced it.
+struct Resolved {
+    commands: Vec<Command>,
+    slots: Vec<Result<usize, crate::fsm::FsmError>>,
+    claimed: Vec<String>,
+}
+
+/// Turns placements into `CreateGameSession` commands (claiming their processes).
+fn resolve(ctx: &Context, proposals: &[Proposal]) -> Resolved {
+    let mut out = Resolved {
+        commands: Vec::with_capacity(proposals.len()),
+        slots: Vec::with_capacity(proposals.len()),
+        claimed: Vec::new(),
+    };
+    let needs_state = proposals
+        .iter()
+        .any(|p| matches!(p, Proposal::PlaceGameSession { .. }));
+    if !needs_state {
+        for p in proposals {
+            if let Proposal::Command(c) = p {
+                out.slots.push(Ok(out.commands.len()));
+                out.commands.push(c.clone());
+            }
+        }
+        return out;
+    }
+    let st = ctx.state.read().unwrap_or_else(|p| p.into_inner());
+    let mut claims = ctx.claims.lock().unwrap_or_else(|p| p.into_inner());
+    for p in proposals {
+        let cmd = match p {
+            Proposal::Command(c) => Ok(c.clone()),
+            Proposal::PlaceGameSession {
+                game_session_id,
+                request,
+                at_ms,
+            } => {
+                // A retry of a session that exists keeps its process (the state machine
+                // returns the original or refuses a mismatch).
+                let process = match st.state.sessions.get(game_session_id) {
+                    Some(gs) => Ok(gs.process_id.clone()),
+                    None => placement::place(&st.state, request, &claims),
+                };
+                process.map(|process_id| {
+                    if let Some(p) = st.state.hosting.processes.get(&process_id)
+                        && !claims.contains_key(&process_id)
+                    {
+                        claims.insert(process_id.clone(), p.node_id);
+                        out.claimed.push(process_id.clone());
+                    }
+                    Command::CreateGameSession {
+                        game_session_id: game_session_id.clone(),
+                        process_id,
+                        request: request.clone(),
+                        at_ms: *at_ms,
+                    }
+                })
+            }
+        };
+        match cmd {
+            Ok(c) => {
+                out.slots.push(Ok(out.commands.len()));
+                out.commands.push(c);
+            }
+            Err(e) => out.slots.push(Err(e)),
+        }
+    }
+    out
+}
+
+fn release(ctx: &Context, claimed: &[String]) {
+    if claimed.is_empty() {
+        return;
+    }
+    let mut claims = ctx.claims.lock().unwrap_or_else(|p| p.into_inner());
+    for id in claimed {
+        claims.remove(id);
+    }
+}
+
+/// Writes `resolved` as one entry and maps the results back onto the proposals.
+async fn write_resolved(
+    ctx: &Context,
+    resolved: &Resolved,
+    remaining: Duration,
+) -> Result<Result<Vec<CmdResult>, ApiError>, ()> {
+    let n = resolved.commands.len();
+    let results = if n == 0 {
+        Vec::new()
+    } else {
+        let w = ctx.raft.client_write(Batch::new(resolved.commands.clone()));
+        match tokio::time::timeout(remaining, w).await {
+            Err(_) => {
+                return Ok(Err(ApiError::unavailable(
+                    "the write did not commit in time (no quorum?); the outcome is unknown",
+                )));
+            }
+            Ok(Ok(resp)) if resp.data.len() == n => resp.data,
+            Ok(Ok(_)) => {
+                return Ok(Err(ApiError::Internal(
+                    "raft returned a result of the wrong size".into(),
+                )));
+            }
+            Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_)))) => return Err(()),
+            Ok(Err(RaftError::APIError(e))) => return Ok(Err(ApiError::Internal(e.to_string()))),
+            Ok(Err(RaftError::Fatal(e))) => {
+                return Ok(Err(ApiError::unavailable(format!("raft stopped: {e}"))));
+            }
+        }
+    };
+    Ok(Ok(resolved
+        .slots
+        .iter()
+        .map(|s| match s {
+            Ok(i) => results
+                .get(*i)
+                .cloned()
+                .unwrap_or_else(|| Err(crate::fsm::FsmError::not_found("result", i.to_string()))),
+            Err(e) => Err(e.clone()),
+        })
+        .collect()))
+}
+
 async fn write(
     ctx: &Context,
-    commands: Vec<Command>,
+    proposals: Vec<Proposal>,
     allow_forward: bool,
     deadline: Instant,
 ) -> Result<Vec<CmdResult>, ApiError> {
-    let n = commands.len();
+    let n = proposals.len();
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
@@ -259,33 +438,16 @@ async fn write(
         match leader(ctx) {
             Leader::Me => {
                 check_quorum(ctx)?;
-                let w = ctx.raft.client_write(Batch::new(commands.clone()));
-                let res = tokio::time::timeout(remaining, w).await;
+                let resolved = resolve(ctx, &proposals);
+                let res = write_resolved(ctx, &resolved, remaining).await;
+                release(ctx, &resolved.claimed);
                 match res {
-                    Err(_) => {
-                        return Err(ApiError::unavailable(
-                            "the write did not commit in time (no quorum?); the outcome is unknown",
-                        ));
-                    }
-                    Ok(Ok(resp)) if resp.data.len() == n => return Ok(resp.data),
-                    Ok(Ok(_)) => {
-                        return Err(ApiError::Internal(
-                            "raft returned a result of the wrong size".into(),
-                        ));
-                    }
-                    Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_)))) => {
-                        wait_for_leader(ctx, deadline).await?;
-                    }
-                    Ok(Err(RaftError::APIError(e))) => {
-                        return Err(ApiError::Internal(e.to_string()));
-                    }
-                    Ok(Err(RaftError::Fatal(e))) => {
-                        return Err(ApiError::unavailable(format!("raft stopped: {e}")));
-                    }
+                    Ok(r) => return r,
+                    Err(()) => wait_for_leader(ctx, deadline).await?,
                 }
             }
             Leader::Other(id, addr) if allow_forward => {
-                match forward(ctx, id, &addr, &commands, remaining).await {
+                match forward(ctx, id, &addr, &proposals, remaining).await {
                     // The leader answered: its answer is final (Unavailable
                     // included: it knows it cannot commit).
                     Ok(Ok(r)) if r.len() == n => return Ok(r),
@@ -310,18 +472,21 @@ async fn write(
     }
 }
 
-/// Sends `commands` to the leader. The outer error means the RPC failed (the
+/// Sends `proposals` to the leader. The outer error means the RPC failed (the
 /// leader was not reached or did not answer: retry); the inner result is the
 /// leader's own answer.
 async fn forward(
     ctx: &Context,
     leader: NodeId,
     addr: &str,
-    commands: &[Command],
+    proposals: &[Proposal],
     timeout: Duration,
 ) -> Result<Result<Vec<CmdResult>, ApiError>, ApiError> {
-    let bytes = serde_json::to_vec(&Batch::new(commands.to_vec()))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let bytes = serde_json::to_vec(&ForwardBatch {
+        version: FORMAT_VERSION,
+        proposals: proposals.to_vec(),
+    })
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut client = ctx
         .peers
         .client(addr)

@@ -57,6 +57,8 @@ pub struct SmStore {
     db: sled::Db,
     snapshots: sled::Tree,
     snapshot_seq: Arc<std::sync::atomic::AtomicU64>,
+    /// Counts applied batches; subscribers wake on every change.
+    applied: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 fn io(e: impl std::fmt::Display) -> std::io::Error {
@@ -76,7 +78,13 @@ impl SmStore {
             db: db.clone(),
             snapshots,
             snapshot_seq: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            applied: Arc::new(tokio::sync::watch::Sender::new(0)),
         })
+    }
+
+    /// Wakes on every apply (and snapshot install): for node-local reactions to the state.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.applied.subscribe()
     }
 
     /// The shared applied state, for reads.
@@ -167,6 +175,8 @@ impl RaftStateMachine<TypeConfig> for SmStore {
                 }
             }
         }
+        drop(d);
+        self.applied.send_modify(|n| *n = n.wrapping_add(1));
         Ok(out)
     }
 
@@ -200,6 +210,8 @@ impl RaftStateMachine<TypeConfig> for SmStore {
             last_membership: meta.last_membership.clone(),
             state: new.state,
         };
+        drop(d);
+        self.applied.send_modify(|n| *n = n.wrapping_add(1));
         Ok(())
     }
 

@@ -10,13 +10,10 @@
 //! | `TerminateServerProcess` | 200 once the supervisor recorded ProcessEnding |
 //! | `GetComputeCertificate` | 404: no TLS certificate is configured for the compute |
 //! | `GetFleetRoleCredentials` | 200 with empty credentials ("not a managed fleet") |
-//! | game session and backfill actions | 404: the process hosts no such game session |
+//! | game session and player session actions | the supervisor's answer (`supervisor::sessions`) |
 //!
 //! A frame that is not JSON, names no or an unknown action, or lacks a required field gets a
 //! 400 reply carrying whatever `Action` and `RequestId` could be read. Nothing here panics.
-//!
-//! NB: game sessions are not hosted yet, so every game-session action refers to a session this
-//! process does not have; [`game_session_request`] is where the session work plugs in.
 
 use std::time::Duration;
 
@@ -97,7 +94,7 @@ pub async fn handle(ctx: &Context, request: &ToService) -> Response {
         | ToService::RemovePlayerSession(_)
         | ToService::DescribePlayerSessions(_)
         | ToService::StartMatchBackfill(_)
-        | ToService::StopMatchBackfill(_) => return game_session_request(ctx, request),
+        | ToService::StopMatchBackfill(_) => return game_session_request(ctx, request).await,
     };
     match result {
         Ok(()) => request.ok_response(),
@@ -105,55 +102,33 @@ pub async fn handle(ctx: &Context, request: &ToService) -> Response {
     }
 }
 
-/// Game session and player session actions. A process may act only on its own game session;
-/// none is hosted yet, so every id names a session this process does not have.
-pub fn game_session_request(ctx: &Context, request: &ToService) -> Response {
-    let pid = &ctx.creds.process_id;
-    let no_session = |id: &str| {
+/// Game session and player session actions: the supervisor proposes or reads, and answers
+/// with the whole reply (bounded by [`SUPERVISOR_REPLY_TIMEOUT`]).
+pub async fn game_session_request(ctx: &Context, request: &ToService) -> Response {
+    let (tx, rx) = oneshot::channel();
+    let event = SdkEvent::GameSession {
+        request: Box::new(request.clone()),
+        reply: tx,
+    };
+    let gone = || {
         request.error_response(
             NOT_FOUND,
             format!(
-                "no such game session: {id} is not a game session of process {pid} (it hosts none)"
+                "process {} is no longer managed by this node",
+                ctx.creds.process_id
             ),
         )
     };
-    match request {
-        ToService::ActivateGameSession(m) => no_session(&m.game_session_id),
-        ToService::UpdatePlayerSessionCreationPolicy(m) => no_session(&m.game_session_id),
-        ToService::AcceptPlayerSession(m) => no_session(&m.game_session_id),
-        ToService::RemovePlayerSession(m) => no_session(&m.game_session_id),
-        ToService::StartMatchBackfill(m) => no_session(&m.game_session_arn),
-        ToService::StopMatchBackfill(m) => no_session(&m.game_session_arn),
-        ToService::DescribePlayerSessions(m) => {
-            let given = [
-                m.game_session_id.is_some(),
-                m.player_id.is_some(),
-                m.player_session_id.is_some(),
-            ]
-            .into_iter()
-            .filter(|b| *b)
-            .count();
-            if given != 1 {
-                return request.error_response(
-                    BAD_REQUEST,
-                    "exactly one of GameSessionId, PlayerId and PlayerSessionId is required",
-                );
-            }
-            if let Some(id) = &m.game_session_id {
-                no_session(id)
-            } else if let Some(id) = &m.player_session_id {
-                request.error_response(
-                    NOT_FOUND,
-                    format!("no such player session: {id} is not in a game session of process {pid} (it hosts none)"),
-                )
-            } else {
-                // By player id: the player's sessions in this process's game sessions (none).
-                request
-                    .ok_response()
-                    .with_body(ResponseBody::DescribePlayerSessions(Default::default()))
-            }
-        }
-        _ => request.error_response(BAD_REQUEST, "not a game session action"),
+    if ctx.events.send(event).is_err() {
+        return gone();
+    }
+    match tokio::time::timeout(SUPERVISOR_REPLY_TIMEOUT, rx).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(_)) => gone(),
+        Err(_) => request.error_response(
+            UNAVAILABLE,
+            "the node could not record the request in time (no cluster leader?); retry",
+        ),
     }
 }
 

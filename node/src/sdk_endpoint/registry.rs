@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use gamefleet_sdk::protocol::{ConnectQuery, ToSdk};
+use gamefleet_sdk::protocol::{ConnectQuery, Response, ToSdk, ToService};
 use tokio::sync::{mpsc, oneshot};
 
 /// What the endpoint knows about a process it may accept.
@@ -83,6 +83,13 @@ pub enum SdkEvent {
     Ending {
         /// Where the verdict goes.
         reply: Reply,
+    },
+    /// A game session or player session request; the supervisor builds the whole reply.
+    GameSession {
+        /// The request.
+        request: Box<ToService>,
+        /// Where the reply goes.
+        reply: oneshot::Sender<Response>,
     },
 }
 

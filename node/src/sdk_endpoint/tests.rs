@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use gamefleet_sdk::protocol::{ConnectQuery, ToSdk};
+use gamefleet_sdk::protocol::{ConnectQuery, ResponseBody, ToSdk, ToService};
 use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -75,6 +75,21 @@ fn register(ep: &Endpoint, id: &str, token: &str) -> mpsc::UnboundedReceiver<Str
                 SdkEvent::Ending { reply } => {
                     let _ = reply.send(Ok(()));
                     "Ending".into()
+                }
+                // This supervisor hosts no game session (as `supervisor::sessions` answers
+                // then): a player's sessions are an empty list, anything else is not found.
+                SdkEvent::GameSession { request, reply } => {
+                    let r = match &*request {
+                        ToService::DescribePlayerSessions(m) if m.player_id.is_some() => request
+                            .ok_response()
+                            .with_body(ResponseBody::DescribePlayerSessions(Default::default())),
+                        _ => request.error_response(
+                            404,
+                            "no such game session (the test supervisor hosts none)",
+                        ),
+                    };
+                    let _ = reply.send(r);
+                    format!("GameSession:{}", request.action())
                 }
             };
             let _ = seen_tx.send(name);

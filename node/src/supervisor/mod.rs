@@ -35,6 +35,7 @@ pub mod plan;
 pub mod ports;
 pub mod process;
 pub mod records;
+pub mod sessions;
 pub mod timers;
 
 #[cfg(test)]
@@ -93,6 +94,10 @@ pub trait Cluster: Send + Sync + 'static {
     fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R;
     /// Proposes one command, once.
     fn propose_once(&self, cmd: Command) -> impl Future<Output = Result<(), ProposeError>> + Send;
+    /// A channel that changes whenever the applied state does; `None`: poll on the tick only.
+    fn subscribe(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
 }
 
 /// The real cluster: the node's applied state and its proposer.
@@ -113,6 +118,10 @@ impl Cluster for NodeCluster {
             Err(ApiError::Fsm(e)) => Err(ProposeError::Refused(e)),
             Err(e) => Err(ProposeError::Unavailable(e.to_string())),
         }
+    }
+
+    fn subscribe(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        Some(self.0.applied.clone())
     }
 }
 
@@ -135,6 +144,19 @@ pub struct Settings {
     pub reconcile_every: Duration,
     /// Build directories registered on this node (launch paths `NAME/...`).
     pub build_dirs: std::collections::BTreeMap<String, PathBuf>,
+    /// Where game clients reach this node's game servers.
+    pub game_address: GameAddress,
+}
+
+/// Where game clients reach a node's game servers, recorded with every process it launches.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GameAddress {
+    /// IpAddress of the game sessions hosted here.
+    pub ip_address: String,
+    /// DnsName of the game sessions hosted here (may be empty).
+    pub dns_name: String,
+    /// The node's `location` label.
+    pub location: Option<String>,
 }
 
 /// The SDK HostID rule is `^[a-zA-Z0-9\-]+(/[a-zA-Z0-9\-]+)?$`; node names may also hold `_`
@@ -188,6 +210,11 @@ impl Settings {
             shutdown_grace: grace.min(Duration::from_secs(5)),
             reconcile_every: RECONCILE_EVERY,
             build_dirs: h.build_dirs.clone(),
+            game_address: GameAddress {
+                ip_address: node.config.game_ip().to_string(),
+                dns_name: h.game_dns_name.clone().unwrap_or_default(),
+                location: node.config.labels.get("location").cloned(),
+            },
         }
     }
 }
@@ -325,6 +352,8 @@ struct Table {
     ghosts: BTreeMap<String, Instant>,
     /// Ghosts being ended now.
     sweeping: BTreeSet<String>,
+    /// Game session pushes and ends already delivered.
+    delivered: sessions::Delivered,
     /// Last "no free port" warning per fleet.
     port_warnings: BTreeMap<String, Instant>,
 }
@@ -853,9 +882,25 @@ async fn main_loop<C: Cluster>(inner: Arc<Inner<C>>) {
     let mut tick = tokio::time::interval(inner.settings.reconcile_every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut pruned = Instant::now();
+    let mut applied = inner.cluster.subscribe();
     loop {
+        let changed = async {
+            match applied.as_mut() {
+                Some(rx) => {
+                    if rx.changed().await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
         tokio::select! {
             () = inner.stop.cancelled() => break,
+            () = changed => {
+                // A session placed here is pushed at once, not on the next tick.
+                sessions::sync(&inner);
+                continue;
+            }
             _ = tick.tick() => {}
         }
         if pruned.elapsed() >= PRUNE_EVERY {
@@ -869,6 +914,7 @@ async fn main_loop<C: Cluster>(inner: Arc<Inner<C>>) {
             }
         }
         inner.reconcile(&mut actors);
+        sessions::sync(&inner);
     }
     // 3. Stop the children.
     inner.shutdown(&mut actors).await;

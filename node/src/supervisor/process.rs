@@ -36,6 +36,9 @@ pub enum Control {
     /// The node is stopping: push TerminateProcess, SIGTERM the group, SIGKILL it after
     /// `shutdown_grace`.
     Shutdown,
+    /// The cluster ended its game session by force (FORCE_TERMINATE, activation timeout):
+    /// SIGKILL now.
+    Kill,
 }
 
 /// What to start.
@@ -235,18 +238,7 @@ pub(crate) async fn run<C: Cluster>(
         shutdown_at: None,
     };
     let launched = Command::ProcessLaunched {
-        process: ProcessRecord {
-            process_id: p.spec.process_id.clone(),
-            fleet_id: p.spec.fleet_id.clone(),
-            node_id: inner.settings.node_id,
-            pid,
-            port: p.spec.port,
-            launch_path: p.spec.key.launch_path.clone(),
-            status: ProcessStatus::Launching,
-            healthy: true,
-            launched_at_ms: launched_ms,
-            ready_at_ms: None,
-        },
+        process: launched_record(&p, launched_ms),
     };
     // NB: until the launch is committed no SDK event is handled, so ProcessReady can never
     // overtake ProcessLaunched. A launch the cluster refuses (fleet deleted meanwhile) ends the
@@ -281,10 +273,11 @@ pub(crate) async fn run<C: Cluster>(
 }
 
 fn launched_record<C: Cluster>(p: &Proc<C>, launched_ms: i64) -> ProcessRecord {
+    let s = &p.inner.settings;
     ProcessRecord {
         process_id: p.spec.process_id.clone(),
         fleet_id: p.spec.fleet_id.clone(),
-        node_id: p.inner.settings.node_id,
+        node_id: s.node_id,
         pid: p.pid,
         port: p.spec.port,
         launch_path: p.spec.key.launch_path.clone(),
@@ -292,6 +285,12 @@ fn launched_record<C: Cluster>(p: &Proc<C>, launched_ms: i64) -> ProcessRecord {
         healthy: true,
         launched_at_ms: launched_ms,
         ready_at_ms: None,
+        ip_address: s.game_address.ip_address.clone(),
+        dns_name: s.game_address.dns_name.clone(),
+        compute_name: s.compute_name.clone(),
+        location: s.game_address.location.clone(),
+        sdk_port: None,
+        game_session_id: None,
     }
 }
 
@@ -343,6 +342,15 @@ impl<C: Cluster> Proc<C> {
                 let verdict = self.ending(now).await;
                 let _ = reply.send(verdict);
             }
+            SdkEvent::GameSession { request, reply } => {
+                // NB: answered on its own task, so heartbeats never wait behind a proposal.
+                let inner = self.inner.clone();
+                let (pid, fleet) = (self.spec.process_id.clone(), self.spec.fleet_id.clone());
+                tokio::spawn(async move {
+                    let r = super::sessions::handle(&inner, &pid, &fleet, &request).await;
+                    let _ = reply.send(r);
+                });
+            }
         }
     }
 
@@ -359,11 +367,12 @@ impl<C: Cluster> Proc<C> {
         }
         if port != 0 && port != self.spec.port {
             tracing::warn!(process_id = %self.id(), reported = port, assigned = self.spec.port,
-                "ProcessReady reported another port than the one assigned; clients get the assigned port");
+                "ProcessReady reported another port than the one assigned; game clients get the reported port");
         }
         let cmd = Command::ProcessReady {
             process_id: self.id().to_string(),
             at_ms: wall_ms(),
+            port: (port != 0).then_some(port),
         };
         match self.inner.propose(cmd, Some(Duration::from_secs(5))).await {
             Ok(()) => {
@@ -451,6 +460,11 @@ impl<C: Cluster> Proc<C> {
     async fn on_control(&mut self, c: Control) {
         match c {
             Control::Retire => self.request_end(EndRequest::Retired).await,
+            Control::Kill => {
+                if self.killed.is_none() {
+                    self.kill_with(None, "its game session was ended by the cluster".into());
+                }
+            }
             Control::Shutdown => {
                 if self.shutdown_at.is_none() {
                     self.shutdown_at = Some(Instant::now());

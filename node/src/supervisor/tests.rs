@@ -92,6 +92,7 @@ impl Harness {
             shutdown_grace: Duration::from_secs(2),
             reconcile_every: Duration::from_millis(100),
             build_dirs: Default::default(),
+            game_address: Default::default(),
         };
         let stop = CancellationToken::new();
         let hosting = launch(fake.clone(), settings, listener, stop.clone()).unwrap();
@@ -729,6 +730,7 @@ async fn a_restart_kills_the_previous_runs_processes_and_resets_them() {
                     healthy: true,
                     launched_at_ms: 1,
                     ready_at_ms: Some(1),
+                    ..Default::default()
                 },
             },
         ] {
@@ -828,6 +830,7 @@ fn effects_of_retried_commands_are_recognized() {
         healthy: true,
         launched_at_ms: 1,
         ready_at_ms: None,
+        ..Default::default()
     };
     let launched = Command::ProcessLaunched {
         process: rec.clone(),
@@ -853,7 +856,8 @@ fn effects_of_retried_commands_are_recognized() {
         &st,
         &Command::ProcessReady {
             process_id: "process-1".into(),
-            at_ms: 1
+            at_ms: 1,
+            port: None,
         }
     ));
     assert!(effect_present(

@@ -1,13 +1,19 @@
 //! The `gamefleet` command line: clap definitions and the parsers of
-//! CLI-local syntax (`KEY=VALUE` tags, timeouts, `PATH[:N[:PARAMS]]` server
-//! processes, `FROM-TO` port ranges, RFC 3339 or millisecond times). Values
-//! the server checks (name lengths, tag limits, port and instance bounds,
-//! ...) are passed through unchecked.
+//! CLI-local syntax (`KEY=VALUE` tags and game properties, `PLAYER=DATA`,
+//! timeouts and durations, `PATH[:N[:PARAMS]]` server processes, `FROM-TO`
+//! port ranges, RFC 3339 or millisecond times, status names). Values the
+//! server checks (name lengths, tag and property limits, port, instance and
+//! player bounds, filter expressions, ...) are passed through unchecked.
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
-use gamefleet_client::{PortRange, ProtectionPolicy, ServerProcess, Tag};
+use gamefleet_client::{
+    ClientError, FleetOrAlias, GameProperty, GameSessionStatus, PlacementStrategy,
+    PlayerSessionCreationPolicy, PlayerSessionStatus, PortRange, ProtectionPolicy, RoutingStrategy,
+    RoutingStrategyType, ServerProcess, Tag,
+};
 
 /// Help heading of the options every command takes.
 const GLOBAL: &str = "Global options";
@@ -65,6 +71,17 @@ pub enum Command {
     /// Fleets (GameLift CreateFleet, DescribeFleetAttributes, ...).
     #[command(subcommand)]
     Fleet(FleetCommand),
+    /// Game sessions (GameLift CreateGameSession, DescribeGameSessions,
+    /// SearchGameSessions, ...).
+    #[command(subcommand)]
+    Session(SessionCommand),
+    /// Player sessions (GameLift CreatePlayerSession(s),
+    /// DescribePlayerSessions).
+    #[command(subcommand)]
+    Player(PlayerCommand),
+    /// Aliases (GameLift CreateAlias, ListAliases, ResolveAlias, ...).
+    #[command(subcommand)]
+    Alias(AliasCommand),
 }
 
 /// `gamefleet cluster ...`
@@ -166,6 +183,24 @@ impl From<ProtectionArg> for ProtectionPolicy {
         match p {
             ProtectionArg::NoProtection => ProtectionPolicy::NoProtection,
             ProtectionArg::FullProtection => ProtectionPolicy::FullProtection,
+        }
+    }
+}
+
+/// A fleet's game session placement strategy on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlacementArg {
+    /// Fill the busiest node first, so idle nodes stay idle.
+    Pack,
+    /// Use the least busy node first.
+    Spread,
+}
+
+impl From<PlacementArg> for PlacementStrategy {
+    fn from(p: PlacementArg) -> PlacementStrategy {
+        match p {
+            PlacementArg::Pack => PlacementStrategy::Pack,
+            PlacementArg::Spread => PlacementStrategy::Spread,
         }
     }
 }
@@ -313,6 +348,9 @@ pub struct CreateArgs {
     pub locations: Vec<String>,
     #[command(flatten)]
     pub instances: InstanceArgs,
+    /// How new game sessions pick a process (default pack).
+    #[arg(long, value_enum, ignore_case = true)]
+    pub placement: Option<PlacementArg>,
 }
 
 /// `gamefleet fleet update`
@@ -328,6 +366,7 @@ pub struct CreateArgs {
             "new_sessions_per_creator",
             "metric_groups",
             "clear_metric_groups",
+            "placement",
         ])
 ))]
 pub struct UpdateArgs {
@@ -355,6 +394,351 @@ pub struct UpdateArgs {
     /// Remove every metric group.
     #[arg(long)]
     pub clear_metric_groups: bool,
+    /// New game session placement strategy.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub placement: Option<PlacementArg>,
+}
+
+/// `gamefleet session ...`
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Create a game session and print it with its IP:port (--wait: once
+    /// it is ACTIVE).
+    Create(Box<SessionCreateArgs>),
+    /// List the game sessions of a fleet (or of the fleet an alias routes
+    /// to).
+    List(SessionListArgs),
+    /// Describe one game session.
+    Describe {
+        /// The game session id (ARN).
+        #[arg(value_name = "ID")]
+        game_session_id: String,
+        /// Also show its protection policy (DescribeGameSessionDetails).
+        #[arg(long)]
+        details: bool,
+    },
+    /// Search the ACTIVE game sessions of a fleet with GameLift filter and
+    /// sort expressions; one page unless --all.
+    Search(SessionSearchArgs),
+    /// Change a live game session (only the options given change).
+    Update(SessionUpdateArgs),
+    /// End a game session: ask its game server to end (default), or
+    /// --force it to end now.
+    Terminate {
+        /// The game session id (ARN).
+        #[arg(value_name = "ID")]
+        game_session_id: String,
+        /// FORCE_TERMINATE: end it now and kill its process (default:
+        /// TRIGGER_ON_PROCESS_TERMINATE).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Exactly one of --fleet and --alias.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct TargetArgs {
+    /// The fleet (id or ARN).
+    #[arg(long, value_name = "ID")]
+    pub fleet: Option<String>,
+    /// An alias (id or ARN) routing to the fleet.
+    #[arg(long, value_name = "ID")]
+    pub alias: Option<String>,
+}
+
+impl TargetArgs {
+    /// The fleet or alias given (clap makes exactly one present).
+    pub fn target(self) -> FleetOrAlias {
+        match (self.fleet, self.alias) {
+            (Some(fleet), _) => FleetOrAlias::Fleet(fleet),
+            (None, alias) => FleetOrAlias::Alias(alias.unwrap_or_default()),
+        }
+    }
+}
+
+/// `gamefleet session create`
+#[derive(Debug, Args)]
+pub struct SessionCreateArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Most player sessions at once (0-200).
+    #[arg(long, value_name = "N")]
+    pub max_players: i32,
+    /// Game session name.
+    #[arg(long, value_name = "N")]
+    pub name: Option<String>,
+    /// Game property, repeatable.
+    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = parse_property)]
+    pub properties: Vec<GameProperty>,
+    /// Creator id (needed when the fleet limits sessions per creator).
+    #[arg(long, value_name = "ID")]
+    pub creator: Option<String>,
+    /// Game session data handed to the game server.
+    #[arg(long, value_name = "STR", allow_hyphen_values = true)]
+    pub data: Option<String>,
+    /// Only place it on nodes with this `location` label.
+    #[arg(long, value_name = "L")]
+    pub location: Option<String>,
+    /// Idempotency token (1-48 of [a-zA-Z0-9-]); generated when omitted.
+    /// Rerunning with the same token returns the original session.
+    #[arg(long, value_name = "T")]
+    pub token: Option<String>,
+    /// Wait until the session is ACTIVE (fails at once if it ends instead).
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits (default 30s): 500ms, 30s, 2m, or seconds.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "wait")]
+    pub wait_timeout: Option<Duration>,
+}
+
+/// `gamefleet session list`
+#[derive(Debug, Args)]
+pub struct SessionListArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Only sessions in this status: ACTIVE, ACTIVATING, TERMINATED,
+    /// TERMINATING or ERROR (any case).
+    #[arg(long, value_name = "S", value_parser = parse_game_session_status)]
+    pub status: Option<GameSessionStatus>,
+    /// Only sessions at this location.
+    #[arg(long, value_name = "L")]
+    pub location: Option<String>,
+}
+
+/// `gamefleet session search`
+#[derive(Debug, Args)]
+pub struct SessionSearchArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// GameLift filter expression, e.g.
+    /// "maximumSessions>=10 AND hasAvailablePlayerSessions=true".
+    #[arg(long, value_name = "EXPR", allow_hyphen_values = true)]
+    pub filter: Option<String>,
+    /// GameLift sort expression, e.g. "creationTimeMillis ASC".
+    #[arg(long, value_name = "EXPR")]
+    pub sort: Option<String>,
+    /// Only sessions at this location.
+    #[arg(long, value_name = "L")]
+    pub location: Option<String>,
+    /// Page size (the server gives at most 20).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<i32>,
+    /// Start at this page (a token printed by an earlier search).
+    #[arg(long, value_name = "T")]
+    pub next_token: Option<String>,
+    /// Follow every page and print all matches.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// A game session's player session creation policy on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyArg {
+    /// ACCEPT_ALL: new player sessions are accepted.
+    AcceptAll,
+    /// DENY_ALL: new player sessions are refused.
+    DenyAll,
+}
+
+impl From<PolicyArg> for PlayerSessionCreationPolicy {
+    fn from(p: PolicyArg) -> PlayerSessionCreationPolicy {
+        match p {
+            PolicyArg::AcceptAll => PlayerSessionCreationPolicy::AcceptAll,
+            PolicyArg::DenyAll => PlayerSessionCreationPolicy::DenyAll,
+        }
+    }
+}
+
+/// A game session's protection policy on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SessionProtectionArg {
+    /// NoProtection: may be terminated during scale-down.
+    #[value(alias = "NoProtection")]
+    No,
+    /// FullProtection: protected from scale-down.
+    #[value(alias = "FullProtection")]
+    Full,
+}
+
+impl From<SessionProtectionArg> for ProtectionPolicy {
+    fn from(p: SessionProtectionArg) -> ProtectionPolicy {
+        match p {
+            SessionProtectionArg::No => ProtectionPolicy::NoProtection,
+            SessionProtectionArg::Full => ProtectionPolicy::FullProtection,
+        }
+    }
+}
+
+/// `gamefleet session update`
+#[derive(Debug, Args)]
+#[command(group(
+    ArgGroup::new("changes")
+        .required(true)
+        .multiple(true)
+        .args(["max_players", "name", "policy", "protection", "properties"])
+))]
+pub struct SessionUpdateArgs {
+    /// The game session id (ARN).
+    #[arg(value_name = "ID")]
+    pub game_session_id: String,
+    /// New most player sessions (0-200, not below the current count).
+    #[arg(long, value_name = "N")]
+    pub max_players: Option<i32>,
+    /// New name.
+    #[arg(long, value_name = "N")]
+    pub name: Option<String>,
+    /// Accept or refuse new player sessions.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub policy: Option<PolicyArg>,
+    /// Protect the session from scale-down, or not.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub protection: Option<SessionProtectionArg>,
+    /// Add or change a game property (an empty value removes it),
+    /// repeatable.
+    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = parse_property)]
+    pub properties: Vec<GameProperty>,
+}
+
+/// `gamefleet player ...`
+#[derive(Debug, Subcommand)]
+pub enum PlayerCommand {
+    /// Reserve a slot for each player in a game session (one player:
+    /// CreatePlayerSession; several: CreatePlayerSessions, all or none).
+    Reserve {
+        /// The game session id (ARN).
+        #[arg(value_name = "GAME_SESSION_ID")]
+        game_session_id: String,
+        /// The players (1-25).
+        #[arg(value_name = "PLAYER_ID", required = true)]
+        player_ids: Vec<String>,
+        /// Player data for one of the players, repeatable.
+        #[arg(long = "data", value_name = "PLAYER=DATA", value_parser = parse_player_data)]
+        data: Vec<(String, String)>,
+    },
+    /// List the player sessions of a game session or a player, or one
+    /// player session.
+    List(PlayerListArgs),
+}
+
+/// `gamefleet player list`
+#[derive(Debug, Args)]
+#[command(group(
+    ArgGroup::new("of")
+        .required(true)
+        .args(["game_session", "player", "player_session"])
+))]
+pub struct PlayerListArgs {
+    /// The player sessions of this game session (ARN).
+    #[arg(long, value_name = "ID")]
+    pub game_session: Option<String>,
+    /// The player sessions of this player.
+    #[arg(long, value_name = "ID")]
+    pub player: Option<String>,
+    /// This one player session.
+    #[arg(long, value_name = "ID")]
+    pub player_session: Option<String>,
+    /// Only player sessions in this status: RESERVED, ACTIVE, COMPLETED or
+    /// TIMEDOUT (any case; applies to --game-session only).
+    #[arg(long, value_name = "S", value_parser = parse_player_session_status)]
+    pub status: Option<PlayerSessionStatus>,
+}
+
+/// `gamefleet alias ...`
+#[derive(Debug, Subcommand)]
+pub enum AliasCommand {
+    /// Create an alias routing to a fleet (--fleet) or nowhere (--terminal).
+    Create(AliasCreateArgs),
+    /// List aliases.
+    List {
+        /// Only aliases of this routing type: simple or terminal.
+        #[arg(long = "type", value_name = "TYPE", value_parser = parse_routing_type)]
+        routing_type: Option<RoutingStrategyType>,
+        /// Only aliases with exactly this name.
+        #[arg(long, value_name = "N")]
+        name: Option<String>,
+    },
+    /// Describe one alias.
+    Describe {
+        /// The alias id or ARN.
+        #[arg(value_name = "ID")]
+        alias_id: String,
+    },
+    /// Change an alias (only the options given change).
+    Update(AliasUpdateArgs),
+    /// Delete an alias.
+    Delete {
+        /// The alias id or ARN.
+        #[arg(value_name = "ID")]
+        alias_id: String,
+    },
+    /// Show the fleet an alias routes to.
+    Resolve {
+        /// The alias id or ARN.
+        #[arg(value_name = "ID")]
+        alias_id: String,
+    },
+}
+
+/// Where an alias routes: --fleet or --terminal.
+#[derive(Debug, Args)]
+pub struct RoutingArgs {
+    /// SIMPLE: route to this fleet (id).
+    #[arg(long, value_name = "ID", conflicts_with = "terminal")]
+    pub fleet: Option<String>,
+    /// TERMINAL: route nowhere; callers get this message.
+    #[arg(long, value_name = "MESSAGE", allow_hyphen_values = true)]
+    pub terminal: Option<String>,
+}
+
+impl RoutingArgs {
+    /// The routing given, if any (clap refuses both).
+    pub fn strategy(self) -> Option<RoutingStrategy> {
+        match (self.fleet, self.terminal) {
+            (Some(fleet), _) => Some(RoutingStrategy::simple(fleet)),
+            (None, Some(message)) => Some(RoutingStrategy::terminal(message)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// `gamefleet alias create`
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("routing").required(true).args(["fleet", "terminal"])))]
+pub struct AliasCreateArgs {
+    /// The alias name (1-1024 characters).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    #[command(flatten)]
+    pub routing: RoutingArgs,
+    /// Description.
+    #[arg(long, value_name = "D")]
+    pub description: Option<String>,
+    /// Tag, repeatable.
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+    pub tags: Vec<Tag>,
+}
+
+/// `gamefleet alias update`
+#[derive(Debug, Args)]
+#[command(group(
+    ArgGroup::new("changes")
+        .required(true)
+        .multiple(true)
+        .args(["name", "description", "fleet", "terminal"])
+))]
+pub struct AliasUpdateArgs {
+    /// The alias id or ARN.
+    #[arg(value_name = "ID")]
+    pub alias_id: String,
+    /// New name.
+    #[arg(long, value_name = "N")]
+    pub name: Option<String>,
+    /// New description.
+    #[arg(long, value_name = "D")]
+    pub description: Option<String>,
+    #[command(flatten)]
+    pub routing: RoutingArgs,
 }
 
 /// Parses `KEY=VALUE` (the value may be empty and may contain `=`).
@@ -364,6 +748,75 @@ pub fn parse_tag(s: &str) -> Result<Tag, String> {
         Some((key, value)) => Ok(Tag::new(key, value)),
         None => Err(format!("tag {s:?}: expected KEY=VALUE")),
     }
+}
+
+/// Parses a game property, `KEY=VALUE` (the value may be empty and may
+/// contain `=`).
+pub fn parse_property(s: &str) -> Result<GameProperty, String> {
+    match s.split_once('=') {
+        Some(("", _)) => Err(format!(
+            "property {s:?}: the key is empty (expected KEY=VALUE)"
+        )),
+        Some((key, value)) => Ok(GameProperty::new(key, value)),
+        None => Err(format!("property {s:?}: expected KEY=VALUE")),
+    }
+}
+
+/// Parses `PLAYER=DATA` (the data may contain `=`).
+pub fn parse_player_data(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some(("", _)) => Err(format!(
+            "player data {s:?}: the player id is empty (expected PLAYER=DATA)"
+        )),
+        Some((player, data)) => Ok((player.to_string(), data.to_string())),
+        None => Err(format!("player data {s:?}: expected PLAYER=DATA")),
+    }
+}
+
+/// A GameLift name parsed by the client library (any case), with its
+/// message as the usage error.
+fn parse_named<T: FromStr<Err = ClientError>>(s: &str) -> Result<T, String> {
+    s.parse().map_err(|e: ClientError| e.message)
+}
+
+/// Parses a game session status name (`ACTIVE`, `activating`, ...).
+pub fn parse_game_session_status(s: &str) -> Result<GameSessionStatus, String> {
+    parse_named(s)
+}
+
+/// Parses a player session status name (`RESERVED`, `timedout`, ...).
+pub fn parse_player_session_status(s: &str) -> Result<PlayerSessionStatus, String> {
+    parse_named(s)
+}
+
+/// Parses a routing strategy type (`simple` or `terminal`, any case).
+pub fn parse_routing_type(s: &str) -> Result<RoutingStrategyType, String> {
+    parse_named(s)
+}
+
+/// Parses a positive duration: a number with `ms`, `s` or `m`, or a bare
+/// number of seconds (`500ms`, `1.5s`, `2m`, `30`); at most a day.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (t, 1.0)
+    };
+    let bad = || format!("{s:?}: expected a duration such as 500ms, 30s or 2m");
+    if number.is_empty() || number.starts_with(['+', '-']) {
+        return Err(bad());
+    }
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    let secs = value * scale;
+    if !secs.is_finite() || secs <= 0.0 || secs > 86_400.0 {
+        return Err(format!("{s:?}: expected a duration in (0, 24h]"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 /// Parses `PATH[:N[:PARAMS]]`: N copies (default 1, also when empty) of the
@@ -1085,5 +1538,478 @@ mod tests {
         ]);
         assert_eq!(r.config.server_processes.len(), 1);
         assert_eq!(r.config.activation_timeout, Some(60));
+    }
+
+    #[test]
+    fn durations_properties_and_player_data() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("30").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        for bad in [
+            "", "s", "0s", "-1s", "+2s", "ten", "5h", "1e9", "NaNs", "25h",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+
+        assert_eq!(
+            parse_property("mode=ranked").unwrap(),
+            GameProperty::new("mode", "ranked")
+        );
+        assert_eq!(
+            parse_property("gone=").unwrap(),
+            GameProperty::new("gone", "")
+        );
+        assert_eq!(
+            parse_property("e=a=b").unwrap(),
+            GameProperty::new("e", "a=b")
+        );
+        assert!(
+            parse_property("mode")
+                .unwrap_err()
+                .contains("expected KEY=VALUE")
+        );
+        assert!(parse_property("=x").unwrap_err().contains("key is empty"));
+
+        assert_eq!(
+            parse_player_data("p1=team=red").unwrap(),
+            ("p1".to_string(), "team=red".to_string())
+        );
+        assert!(parse_player_data("p1").unwrap_err().contains("PLAYER=DATA"));
+        assert!(
+            parse_player_data("=d")
+                .unwrap_err()
+                .contains("player id is empty")
+        );
+
+        assert_eq!(
+            parse_game_session_status("activating").unwrap(),
+            GameSessionStatus::Activating
+        );
+        assert_eq!(
+            parse_player_session_status("TimedOut").unwrap(),
+            PlayerSessionStatus::Timedout
+        );
+        assert_eq!(
+            parse_routing_type("terminal").unwrap(),
+            RoutingStrategyType::Terminal
+        );
+        let err = parse_game_session_status("paused").unwrap_err();
+        assert!(err.contains("expected one of ACTIVE, ACTIVATING"), "{err}");
+    }
+
+    #[test]
+    fn session_create_parses_every_option() {
+        let cli = parse(&[
+            "session",
+            "create",
+            "--alias",
+            "alias-1",
+            "--max-players",
+            "16",
+            "--name",
+            "arena",
+            "--property",
+            "mode=ranked",
+            "--property",
+            "map=dust",
+            "--creator",
+            "player-1",
+            "--data",
+            "-seed 4",
+            "--location",
+            "custom-eu",
+            "--token",
+            "tok-1",
+            "--wait",
+            "--wait-timeout",
+            "45s",
+        ])
+        .unwrap();
+        let Command::Session(SessionCommand::Create(c)) = cli.command else {
+            panic!("not a session create: {:?}", cli.command);
+        };
+        assert_eq!(c.target.fleet, None);
+        assert_eq!(c.target.alias.as_deref(), Some("alias-1"));
+        assert_eq!(c.max_players, 16);
+        assert_eq!(c.name.as_deref(), Some("arena"));
+        assert_eq!(
+            c.properties,
+            vec![
+                GameProperty::new("mode", "ranked"),
+                GameProperty::new("map", "dust")
+            ]
+        );
+        assert_eq!(c.creator.as_deref(), Some("player-1"));
+        assert_eq!(c.data.as_deref(), Some("-seed 4"));
+        assert_eq!(c.location.as_deref(), Some("custom-eu"));
+        assert_eq!(c.token.as_deref(), Some("tok-1"));
+        assert!(c.wait);
+        assert_eq!(c.wait_timeout, Some(Duration::from_secs(45)));
+
+        let cli = parse(&["session", "create", "--fleet", "f", "--max-players", "2"]).unwrap();
+        let Command::Session(SessionCommand::Create(c)) = cli.command else {
+            panic!("not a session create");
+        };
+        assert_eq!(c.target.target(), FleetOrAlias::Fleet("f".into()));
+        assert!(!c.wait && c.wait_timeout.is_none() && c.token.is_none());
+    }
+
+    #[test]
+    fn session_usage_errors() {
+        let kind = |args: &[&str]| parse(args).unwrap_err().kind();
+        // Exactly one of --fleet and --alias.
+        assert_eq!(
+            kind(&[
+                "session",
+                "create",
+                "--fleet",
+                "f",
+                "--alias",
+                "a",
+                "--max-players",
+                "2"
+            ]),
+            ClapKind::ArgumentConflict
+        );
+        assert_eq!(
+            kind(&["session", "create", "--max-players", "2"]),
+            ClapKind::MissingRequiredArgument
+        );
+        assert_eq!(
+            kind(&["session", "list"]),
+            ClapKind::MissingRequiredArgument
+        );
+        assert_eq!(
+            kind(&["session", "search", "--fleet", "f", "--alias", "a"]),
+            ClapKind::ArgumentConflict
+        );
+        // The player count is required; --wait-timeout needs --wait.
+        assert_eq!(
+            kind(&["session", "create", "--fleet", "f"]),
+            ClapKind::MissingRequiredArgument
+        );
+        assert_eq!(
+            kind(&[
+                "session",
+                "create",
+                "--fleet",
+                "f",
+                "--max-players",
+                "2",
+                "--wait-timeout",
+                "5s"
+            ]),
+            ClapKind::MissingRequiredArgument
+        );
+        let err = parse(&["session", "list", "--fleet", "f", "--status", "paused"]).unwrap_err();
+        assert_eq!(err.kind(), ClapKind::ValueValidation);
+        assert!(err.to_string().contains("expected one of"), "{err}");
+        // An update must change something.
+        assert_eq!(
+            kind(&["session", "update", "gs-1"]),
+            ClapKind::MissingRequiredArgument
+        );
+        assert_eq!(
+            kind(&["session", "update", "gs-1", "--policy", "some"]),
+            ClapKind::InvalidValue
+        );
+        assert_eq!(
+            kind(&["session", "update", "gs-1", "--property", "nokey"]),
+            ClapKind::ValueValidation
+        );
+        assert_eq!(
+            kind(&["session", "terminate"]),
+            ClapKind::MissingRequiredArgument
+        );
+    }
+
+    #[test]
+    fn session_commands_parse() {
+        let cli = parse(&[
+            "session",
+            "list",
+            "--fleet",
+            "fleet-1",
+            "--status",
+            "terminated",
+            "--location",
+            "custom-eu",
+        ])
+        .unwrap();
+        let Command::Session(SessionCommand::List(l)) = cli.command else {
+            panic!("not a list");
+        };
+        assert_eq!(l.target.fleet.as_deref(), Some("fleet-1"));
+        assert_eq!(l.status, Some(GameSessionStatus::Terminated));
+        assert_eq!(l.location.as_deref(), Some("custom-eu"));
+
+        let cli = parse(&["session", "describe", "gs-1", "--details"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Session(SessionCommand::Describe { game_session_id, details: true })
+                if game_session_id == "gs-1"
+        ));
+        let cli = parse(&["session", "describe", "gs-1"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Session(SessionCommand::Describe { details: false, .. })
+        ));
+
+        let cli = parse(&[
+            "session",
+            "search",
+            "--alias",
+            "alias-1",
+            "--filter",
+            "maximumSessions>=10 AND hasAvailablePlayerSessions=true",
+            "--sort",
+            "creationTimeMillis ASC",
+            "--limit",
+            "5",
+            "--next-token",
+            "20",
+            "--all",
+        ])
+        .unwrap();
+        let Command::Session(SessionCommand::Search(s)) = cli.command else {
+            panic!("not a search");
+        };
+        assert_eq!(s.target.alias.as_deref(), Some("alias-1"));
+        assert_eq!(
+            s.filter.as_deref(),
+            Some("maximumSessions>=10 AND hasAvailablePlayerSessions=true")
+        );
+        assert_eq!(s.sort.as_deref(), Some("creationTimeMillis ASC"));
+        assert_eq!(
+            (s.limit, s.next_token.as_deref(), s.all),
+            (Some(5), Some("20"), true)
+        );
+
+        let cli = parse(&[
+            "session",
+            "update",
+            "gs-1",
+            "--max-players",
+            "4",
+            "--name",
+            "n",
+            "--policy",
+            "deny-all",
+            "--protection",
+            "full",
+            "--property",
+            "mode=casual",
+        ])
+        .unwrap();
+        let Command::Session(SessionCommand::Update(u)) = cli.command else {
+            panic!("not an update");
+        };
+        assert_eq!(u.game_session_id, "gs-1");
+        assert_eq!(u.max_players, Some(4));
+        assert_eq!(u.name.as_deref(), Some("n"));
+        assert_eq!(u.policy, Some(PolicyArg::DenyAll));
+        assert_eq!(u.protection, Some(SessionProtectionArg::Full));
+        assert_eq!(u.properties, vec![GameProperty::new("mode", "casual")]);
+        // GameLift's own spellings work too.
+        let cli = parse(&["session", "update", "gs-1", "--protection", "NoProtection"]).unwrap();
+        let Command::Session(SessionCommand::Update(u)) = cli.command else {
+            panic!("not an update");
+        };
+        assert_eq!(u.protection, Some(SessionProtectionArg::No));
+        let cli = parse(&["session", "update", "gs-1", "--policy", "ACCEPT-ALL"]).unwrap();
+        let Command::Session(SessionCommand::Update(u)) = cli.command else {
+            panic!("not an update");
+        };
+        assert_eq!(u.policy, Some(PolicyArg::AcceptAll));
+
+        let cli = parse(&["session", "terminate", "gs-1", "--force"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Session(SessionCommand::Terminate { force: true, .. })
+        ));
+        let cli = parse(&["session", "terminate", "gs-1"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Session(SessionCommand::Terminate { force: false, .. })
+        ));
+    }
+
+    #[test]
+    fn player_commands_parse() {
+        let cli = parse(&[
+            "player",
+            "reserve",
+            "gs-1",
+            "p1",
+            "p2",
+            "--data",
+            "p1=team=red",
+            "--data",
+            "p2=blue",
+        ])
+        .unwrap();
+        let Command::Player(PlayerCommand::Reserve {
+            game_session_id,
+            player_ids,
+            data,
+        }) = cli.command
+        else {
+            panic!("not a reserve");
+        };
+        assert_eq!(game_session_id, "gs-1");
+        assert_eq!(player_ids, vec!["p1", "p2"]);
+        assert_eq!(
+            data,
+            vec![
+                ("p1".to_string(), "team=red".to_string()),
+                ("p2".to_string(), "blue".to_string())
+            ]
+        );
+        let err = parse(&["player", "reserve", "gs-1"]).unwrap_err();
+        assert_eq!(err.kind(), ClapKind::MissingRequiredArgument);
+
+        for (flag, check) in [
+            ("--game-session", 0),
+            ("--player", 1),
+            ("--player-session", 2),
+        ] {
+            let cli = parse(&["player", "list", flag, "x", "--status", "reserved"]).unwrap();
+            let Command::Player(PlayerCommand::List(l)) = cli.command else {
+                panic!("not a list");
+            };
+            let set = [&l.game_session, &l.player, &l.player_session];
+            assert_eq!(set[check].as_deref(), Some("x"), "{flag}");
+            assert_eq!(set.iter().filter(|v| v.is_some()).count(), 1, "{flag}");
+            assert_eq!(l.status, Some(PlayerSessionStatus::Reserved));
+        }
+        let err = parse(&["player", "list"]).unwrap_err();
+        assert_eq!(err.kind(), ClapKind::MissingRequiredArgument);
+        let err = parse(&["player", "list", "--player", "a", "--game-session", "b"]).unwrap_err();
+        assert_eq!(err.kind(), ClapKind::ArgumentConflict);
+        let err = parse(&["player", "list", "--player", "a", "--status", "gone"]).unwrap_err();
+        assert_eq!(err.kind(), ClapKind::ValueValidation);
+    }
+
+    #[test]
+    fn alias_commands_parse() {
+        let cli = parse(&[
+            "alias",
+            "create",
+            "live",
+            "--fleet",
+            "fleet-1",
+            "--description",
+            "production",
+            "--tag",
+            "team=core",
+        ])
+        .unwrap();
+        let Command::Alias(AliasCommand::Create(a)) = cli.command else {
+            panic!("not an alias create");
+        };
+        assert_eq!(a.name, "live");
+        assert_eq!(
+            a.routing.strategy(),
+            Some(RoutingStrategy::simple("fleet-1"))
+        );
+        assert_eq!(a.description.as_deref(), Some("production"));
+        assert_eq!(a.tags, vec![Tag::new("team", "core")]);
+
+        let cli = parse(&["alias", "create", "old", "--terminal", "moved to live"]).unwrap();
+        let Command::Alias(AliasCommand::Create(a)) = cli.command else {
+            panic!("not an alias create");
+        };
+        assert_eq!(
+            a.routing.strategy(),
+            Some(RoutingStrategy::terminal("moved to live"))
+        );
+
+        let kind = |args: &[&str]| parse(args).unwrap_err().kind();
+        assert_eq!(
+            kind(&["alias", "create", "x", "--fleet", "f", "--terminal", "m"]),
+            ClapKind::ArgumentConflict
+        );
+        assert_eq!(
+            kind(&["alias", "create", "x"]),
+            ClapKind::MissingRequiredArgument
+        );
+        assert_eq!(
+            kind(&["alias", "update", "alias-1"]),
+            ClapKind::MissingRequiredArgument
+        );
+        assert_eq!(
+            kind(&[
+                "alias",
+                "update",
+                "alias-1",
+                "--fleet",
+                "f",
+                "--terminal",
+                "m"
+            ]),
+            ClapKind::ArgumentConflict
+        );
+        assert_eq!(
+            kind(&["alias", "list", "--type", "weighted"]),
+            ClapKind::ValueValidation
+        );
+
+        let cli = parse(&["alias", "update", "alias-1", "--terminal", "closed"]).unwrap();
+        let Command::Alias(AliasCommand::Update(u)) = cli.command else {
+            panic!("not an alias update");
+        };
+        assert_eq!(u.alias_id, "alias-1");
+        assert_eq!(u.name, None);
+        assert_eq!(
+            u.routing.strategy(),
+            Some(RoutingStrategy::terminal("closed"))
+        );
+        let cli = parse(&["alias", "update", "alias-1", "--name", "n"]).unwrap();
+        let Command::Alias(AliasCommand::Update(u)) = cli.command else {
+            panic!("not an alias update");
+        };
+        assert_eq!(u.routing.strategy(), None);
+
+        let cli = parse(&["alias", "list", "--type", "SIMPLE", "--name", "live"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Alias(AliasCommand::List {
+                routing_type: Some(RoutingStrategyType::Simple),
+                name: Some(n),
+            }) if n == "live"
+        ));
+        for cmd in ["describe", "delete", "resolve"] {
+            let got = match (cmd, parse(&["alias", cmd, "a-1"]).unwrap().command) {
+                ("describe", Command::Alias(AliasCommand::Describe { alias_id }))
+                | ("delete", Command::Alias(AliasCommand::Delete { alias_id }))
+                | ("resolve", Command::Alias(AliasCommand::Resolve { alias_id })) => alias_id,
+                (_, other) => panic!("{cmd}: {other:?}"),
+            };
+            assert_eq!(got, "a-1");
+        }
+    }
+
+    #[test]
+    fn fleet_placement_parses_on_create_and_update() {
+        let cli = parse(&["fleet", "create", "--name", "a", "--placement", "SPREAD"]).unwrap();
+        let Command::Fleet(FleetCommand::Create(c)) = cli.command else {
+            panic!("not a create");
+        };
+        assert_eq!(c.placement, Some(PlacementArg::Spread));
+        let cli = parse(&["fleet", "create", "--name", "a"]).unwrap();
+        let Command::Fleet(FleetCommand::Create(c)) = cli.command else {
+            panic!("not a create");
+        };
+        assert_eq!(c.placement, None);
+        // --placement alone is a change.
+        let cli = parse(&["fleet", "update", "fleet-1", "--placement", "pack"]).unwrap();
+        let Command::Fleet(FleetCommand::Update(u)) = cli.command else {
+            panic!("not an update");
+        };
+        assert_eq!(u.placement, Some(PlacementArg::Pack));
+        let err = parse(&["fleet", "update", "fleet-1", "--placement", "fill"]).unwrap_err();
+        assert_eq!(err.kind(), ClapKind::InvalidValue);
     }
 }

@@ -5,20 +5,29 @@
 //! This module does no printing itself, so `main` alone decides what goes to
 //! stdout, stderr and the exit code.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use gamefleet_client::{
-    Client, ClientError, ClientOptions, Consistency, CreateFleetInput, ErrorKind, InstanceCounts,
-    ResourceCreationLimitPolicy, RuntimeConfiguration, ServerProcess, UpdateFleetInput,
+    Client, ClientError, ClientOptions, Consistency, CreateAliasInput, CreateFleetInput,
+    CreateGameSessionInput, DescribeGameSessionsInput, DescribePlayerSessionsInput, ErrorKind,
+    GameSessionSelector, InstanceCounts, PlayerSessionSelector, ResourceCreationLimitPolicy,
+    RuntimeConfiguration, SearchGameSessionsInput, ServerProcess, TerminationMode,
+    UpdateAliasInput, UpdateFleetInput, UpdateGameSessionInput,
 };
 use serde::Serialize;
 use serde_json::json;
 
 use crate::cli::{
-    CapacityArgs, Cli, ClusterCommand, Command, CreateArgs, FleetCommand, InstanceArgs,
-    LimitPolicyArgs, NodeCommand, RuntimeConfigArgs, ServerProcessArgs, UpdateArgs,
+    AliasCommand, AliasCreateArgs, AliasUpdateArgs, CapacityArgs, Cli, ClusterCommand, Command,
+    CreateArgs, FleetCommand, InstanceArgs, LimitPolicyArgs, NodeCommand, PlayerCommand,
+    PlayerListArgs, RuntimeConfigArgs, ServerProcessArgs, SessionCommand, SessionCreateArgs,
+    SessionSearchArgs, SessionUpdateArgs, UpdateArgs,
 };
 use crate::render;
+
+/// How long `session create --wait` waits without --wait-timeout.
+const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
 /// Runs the command; the `Ok` value is the complete output for stdout.
 pub async fn run(cli: Cli) -> Result<String, ClientError> {
@@ -98,6 +107,170 @@ pub async fn run(cli: Cli) -> Result<String, ClientError> {
         Command::Fleet(FleetCommand::Capacity(args)) => capacity(&client, json, args).await,
         Command::Fleet(FleetCommand::RuntimeConfig(args)) => {
             runtime_config(&client, json, args).await
+        }
+        Command::Session(cmd) => session(&client, json, cmd).await,
+        Command::Player(cmd) => player(&client, json, cmd).await,
+        Command::Alias(cmd) => alias(&client, json, cmd).await,
+    }
+}
+
+/// `session ...`
+async fn session(client: &Client, json: bool, cmd: SessionCommand) -> Result<String, ClientError> {
+    match cmd {
+        SessionCommand::Create(args) => {
+            let (input, wait) = session_create_input(*args);
+            let mut session = client.create_game_session(input).await?;
+            if let Some(timeout) = wait {
+                session = client
+                    .wait_for_game_session_active(&session.game_session_id, timeout)
+                    .await?;
+            }
+            output(json, &session, |s| render::game_session(s, None))
+        }
+        SessionCommand::List(args) => {
+            let input = DescribeGameSessionsInput {
+                selector: args.target.target().into(),
+                location: args.location,
+                status_filter: args.status,
+            };
+            let sessions = client.describe_game_sessions(&input).await?;
+            output(json, &sessions, |s| render::game_sessions(s))
+        }
+        SessionCommand::Describe {
+            game_session_id,
+            details: false,
+        } => {
+            let session = client.describe_game_session(&game_session_id).await?;
+            output(json, &session, |s| render::game_session(s, None))
+        }
+        SessionCommand::Describe {
+            game_session_id,
+            details: true,
+        } => {
+            let input = DescribeGameSessionsInput::new(GameSessionSelector::GameSession(
+                game_session_id.clone(),
+            ));
+            let detail = client
+                .describe_game_session_details(&input)
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    ClientError::new(
+                        ErrorKind::NotFound,
+                        tonic::Code::NotFound,
+                        format!("game session {game_session_id} not found"),
+                    )
+                })?;
+            output(json, &detail, |d| {
+                render::game_session(&d.game_session, Some(d.protection_policy))
+            })
+        }
+        SessionCommand::Search(args) => {
+            let all = args.all;
+            let input = search_input(args);
+            let (sessions, next_token) = if all {
+                (client.search_all_game_sessions(&input).await?, None)
+            } else {
+                let page = client.search_game_sessions(&input).await?;
+                (page.items, page.next_token)
+            };
+            output(
+                json,
+                &json!({ "GameSessions": sessions, "NextToken": next_token }),
+                |_| render::search_page(&sessions, next_token.as_deref()),
+            )
+        }
+        SessionCommand::Update(args) => {
+            let session = client
+                .update_game_session(session_update_input(args))
+                .await?;
+            output(json, &session, |s| render::game_session(s, None))
+        }
+        SessionCommand::Terminate {
+            game_session_id,
+            force,
+        } => {
+            let mode = if force {
+                TerminationMode::ForceTerminate
+            } else {
+                TerminationMode::TriggerOnProcessTerminate
+            };
+            let session = client
+                .terminate_game_session(&game_session_id, mode)
+                .await?;
+            output(json, &session, |s| render::game_session(s, None))
+        }
+    }
+}
+
+/// `player ...`
+async fn player(client: &Client, json: bool, cmd: PlayerCommand) -> Result<String, ClientError> {
+    match cmd {
+        PlayerCommand::Reserve {
+            game_session_id,
+            mut player_ids,
+            data,
+        } => {
+            let mut data: BTreeMap<String, String> = data.into_iter().collect();
+            if player_ids.len() == 1 {
+                let player_id = player_ids.remove(0);
+                let player_data = data.remove(&player_id);
+                let session = client
+                    .create_player_session(&game_session_id, &player_id, player_data)
+                    .await?;
+                output(json, &session, |s| {
+                    render::player_sessions(std::slice::from_ref(s))
+                })
+            } else {
+                let sessions = client
+                    .create_player_sessions(&game_session_id, &player_ids, &data)
+                    .await?;
+                output(json, &sessions, |s| render::player_sessions(s))
+            }
+        }
+        PlayerCommand::List(args) => {
+            let sessions = client
+                .describe_player_sessions(&player_list_input(args))
+                .await?;
+            output(json, &sessions, |s| render::player_sessions(s))
+        }
+    }
+}
+
+/// `alias ...`
+async fn alias(client: &Client, json: bool, cmd: AliasCommand) -> Result<String, ClientError> {
+    match cmd {
+        AliasCommand::Create(args) => {
+            let alias = client.create_alias(alias_create_input(args)).await?;
+            output(json, &alias, |a| render::aliases(std::slice::from_ref(a)))
+        }
+        AliasCommand::List { routing_type, name } => {
+            let aliases = client.list_aliases(routing_type, name.as_deref()).await?;
+            output(json, &aliases, |a| render::aliases(a))
+        }
+        AliasCommand::Describe { alias_id } => {
+            let alias = client.describe_alias(&alias_id).await?;
+            output(json, &alias, |a| render::aliases(std::slice::from_ref(a)))
+        }
+        AliasCommand::Update(args) => {
+            let alias = client.update_alias(alias_update_input(args)).await?;
+            output(json, &alias, |a| render::aliases(std::slice::from_ref(a)))
+        }
+        AliasCommand::Delete { alias_id } => {
+            client.delete_alias(&alias_id).await?;
+            output(json, &json!({ "AliasId": alias_id }), |_| {
+                format!("deleted alias {alias_id}\n")
+            })
+        }
+        AliasCommand::Resolve { alias_id } => {
+            let resolved = client.resolve_alias(&alias_id).await?;
+            output(json, &resolved, |r| {
+                format!(
+                    "alias {alias_id} routes to fleet {} ({})\n",
+                    r.fleet_id, r.fleet_arn
+                )
+            })
         }
     }
 }
@@ -270,6 +443,7 @@ fn create_input(args: CreateArgs) -> CreateFleetInput {
         runtime_configuration: runtime_configuration(args.processes),
         port_range: args.port_range,
         locations: args.locations,
+        placement_strategy: args.placement.map(Into::into),
     }
 }
 
@@ -288,13 +462,89 @@ fn update_input(args: UpdateArgs) -> UpdateFleetInput {
         description: args.description,
         protection_policy: args.protection.map(Into::into),
         metric_groups,
+        placement_strategy: args.placement.map(Into::into),
+    }
+}
+
+/// The create input, and how long to wait for ACTIVE (`None`: no --wait).
+fn session_create_input(args: SessionCreateArgs) -> (CreateGameSessionInput, Option<Duration>) {
+    let wait = args.wait.then(|| args.wait_timeout.unwrap_or(DEFAULT_WAIT));
+    let input = CreateGameSessionInput {
+        name: args.name,
+        game_properties: args.properties,
+        creator_id: args.creator,
+        idempotency_token: args.token,
+        game_session_data: args.data,
+        location: args.location,
+        ..CreateGameSessionInput::new(args.target.target(), args.max_players)
+    };
+    (input, wait)
+}
+
+fn search_input(args: SessionSearchArgs) -> SearchGameSessionsInput {
+    SearchGameSessionsInput {
+        location: args.location,
+        filter_expression: args.filter,
+        sort_expression: args.sort,
+        limit: args.limit,
+        next_token: args.next_token,
+        ..SearchGameSessionsInput::new(args.target.target())
+    }
+}
+
+fn session_update_input(args: SessionUpdateArgs) -> UpdateGameSessionInput {
+    UpdateGameSessionInput {
+        game_session_id: args.game_session_id,
+        maximum_player_session_count: args.max_players,
+        name: args.name,
+        player_session_creation_policy: args.policy.map(Into::into),
+        protection_policy: args.protection.map(Into::into),
+        game_properties: args.properties,
+    }
+}
+
+fn player_list_input(args: PlayerListArgs) -> DescribePlayerSessionsInput {
+    // clap makes exactly one of the three present.
+    let selector = match (args.game_session, args.player, args.player_session) {
+        (Some(id), _, _) => PlayerSessionSelector::GameSession(id),
+        (None, Some(id), _) => PlayerSessionSelector::Player(id),
+        (None, None, id) => PlayerSessionSelector::PlayerSession(id.unwrap_or_default()),
+    };
+    DescribePlayerSessionsInput {
+        selector,
+        status_filter: args.status,
+    }
+}
+
+fn alias_create_input(args: AliasCreateArgs) -> CreateAliasInput {
+    // clap makes exactly one of --fleet and --terminal present.
+    let routing = args
+        .routing
+        .strategy()
+        .unwrap_or_else(|| gamefleet_client::RoutingStrategy::terminal(String::new()));
+    CreateAliasInput {
+        description: args.description,
+        tags: args.tags,
+        ..CreateAliasInput::new(args.name, routing)
+    }
+}
+
+fn alias_update_input(args: AliasUpdateArgs) -> UpdateAliasInput {
+    UpdateAliasInput {
+        alias_id: args.alias_id,
+        name: args.name,
+        description: args.description,
+        routing_strategy: args.routing.strategy(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use clap::Parser;
-    use gamefleet_client::{PortRange, ProtectionPolicy, Tag};
+    use gamefleet_client::{
+        FleetOrAlias, GameProperty, PlacementStrategy, PlayerSessionCreationPolicy,
+        PlayerSessionStatus, PortRange, ProtectionPolicy, RoutingStrategy, Tag,
+    };
 
     use super::*;
 
@@ -491,5 +741,215 @@ mod tests {
         assert_eq!(out, "{\n  \"FleetId\": \"fleet-1\"\n}\n");
         let out = output(false, &1, |v| format!("text {v}\n")).unwrap();
         assert_eq!(out, "text 1\n");
+    }
+
+    #[test]
+    fn placement_becomes_part_of_fleet_inputs() {
+        let Command::Fleet(FleetCommand::Create(args)) =
+            cli(&["fleet", "create", "--name", "a", "--placement", "spread"]).command
+        else {
+            panic!("not a create");
+        };
+        assert_eq!(
+            create_input(*args).placement_strategy,
+            Some(PlacementStrategy::Spread)
+        );
+        let Command::Fleet(FleetCommand::Update(args)) =
+            cli(&["fleet", "update", "fleet-1", "--placement", "pack"]).command
+        else {
+            panic!("not an update");
+        };
+        let u = update_input(args);
+        assert_eq!(u.placement_strategy, Some(PlacementStrategy::Pack));
+        assert_eq!(u.name, None);
+    }
+
+    fn session_create(args: &[&str]) -> (CreateGameSessionInput, Option<Duration>) {
+        let Command::Session(SessionCommand::Create(c)) = cli(args).command else {
+            panic!("not a session create");
+        };
+        session_create_input(*c)
+    }
+
+    #[test]
+    fn session_create_args_become_the_input() {
+        let (input, wait) = session_create(&[
+            "session",
+            "create",
+            "--fleet",
+            "fleet-1",
+            "--max-players",
+            "8",
+            "--name",
+            "arena",
+            "--property",
+            "mode=ranked",
+            "--creator",
+            "me",
+            "--data",
+            "d",
+            "--location",
+            "custom-eu",
+            "--token",
+            "tok-1",
+        ]);
+        assert_eq!(
+            input,
+            CreateGameSessionInput {
+                name: Some("arena".into()),
+                game_properties: vec![GameProperty::new("mode", "ranked")],
+                creator_id: Some("me".into()),
+                idempotency_token: Some("tok-1".into()),
+                game_session_data: Some("d".into()),
+                location: Some("custom-eu".into()),
+                ..CreateGameSessionInput::new(FleetOrAlias::fleet("fleet-1"), 8)
+            }
+        );
+        assert_eq!(wait, None);
+
+        let (input, wait) = session_create(&[
+            "session",
+            "create",
+            "--alias",
+            "alias-1",
+            "--max-players",
+            "2",
+            "--wait",
+        ]);
+        assert_eq!(
+            input,
+            CreateGameSessionInput::new(FleetOrAlias::alias("alias-1"), 2)
+        );
+        assert_eq!(wait, Some(DEFAULT_WAIT));
+        let (_, wait) = session_create(&[
+            "session",
+            "create",
+            "--alias",
+            "alias-1",
+            "--max-players",
+            "2",
+            "--wait",
+            "--wait-timeout",
+            "500ms",
+        ]);
+        assert_eq!(wait, Some(Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn session_update_search_and_list_args_become_inputs() {
+        let Command::Session(SessionCommand::Update(u)) = cli(&[
+            "session",
+            "update",
+            "gs-1",
+            "--policy",
+            "deny-all",
+            "--protection",
+            "no",
+            "--property",
+            "mode=",
+        ])
+        .command
+        else {
+            panic!("not an update");
+        };
+        assert_eq!(
+            session_update_input(u),
+            UpdateGameSessionInput {
+                game_session_id: "gs-1".into(),
+                player_session_creation_policy: Some(PlayerSessionCreationPolicy::DenyAll),
+                protection_policy: Some(ProtectionPolicy::NoProtection),
+                game_properties: vec![GameProperty::new("mode", "")],
+                ..Default::default()
+            }
+        );
+
+        let Command::Session(SessionCommand::Search(s)) = cli(&[
+            "session",
+            "search",
+            "--fleet",
+            "fleet-1",
+            "--filter",
+            "playerSessionCount>0",
+            "--limit",
+            "3",
+        ])
+        .command
+        else {
+            panic!("not a search");
+        };
+        assert_eq!(
+            search_input(s),
+            SearchGameSessionsInput {
+                filter_expression: Some("playerSessionCount>0".into()),
+                limit: Some(3),
+                ..SearchGameSessionsInput::new(FleetOrAlias::fleet("fleet-1"))
+            }
+        );
+
+        let list = |args: &[&str]| {
+            let Command::Player(PlayerCommand::List(l)) = cli(args).command else {
+                panic!("not a player list");
+            };
+            player_list_input(l)
+        };
+        assert_eq!(
+            list(&[
+                "player",
+                "list",
+                "--game-session",
+                "gs-1",
+                "--status",
+                "active"
+            ]),
+            DescribePlayerSessionsInput {
+                selector: PlayerSessionSelector::GameSession("gs-1".into()),
+                status_filter: Some(PlayerSessionStatus::Active),
+            }
+        );
+        assert_eq!(
+            list(&["player", "list", "--player", "p1"]).selector,
+            PlayerSessionSelector::Player("p1".into())
+        );
+        assert_eq!(
+            list(&["player", "list", "--player-session", "psess-1"]).selector,
+            PlayerSessionSelector::PlayerSession("psess-1".into())
+        );
+    }
+
+    #[test]
+    fn alias_args_become_inputs() {
+        let Command::Alias(AliasCommand::Create(a)) = cli(&[
+            "alias",
+            "create",
+            "old",
+            "--terminal",
+            "gone",
+            "--description",
+            "retired",
+        ])
+        .command
+        else {
+            panic!("not an alias create");
+        };
+        assert_eq!(
+            alias_create_input(a),
+            CreateAliasInput {
+                description: Some("retired".into()),
+                ..CreateAliasInput::new("old", RoutingStrategy::terminal("gone"))
+            }
+        );
+        let Command::Alias(AliasCommand::Update(u)) =
+            cli(&["alias", "update", "alias-1", "--fleet", "fleet-2"]).command
+        else {
+            panic!("not an alias update");
+        };
+        assert_eq!(
+            alias_update_input(u),
+            UpdateAliasInput {
+                alias_id: "alias-1".into(),
+                routing_strategy: Some(RoutingStrategy::simple("fleet-2")),
+                ..Default::default()
+            }
+        );
     }
 }

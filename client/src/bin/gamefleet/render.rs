@@ -1,12 +1,14 @@
-//! Text output of the `gamefleet` CLI: the cluster header, node, fleet and
-//! fleet hosting tables (comfy-table), UTC timestamps and uptimes. Pure
-//! functions from domain types to strings (the current time is a parameter);
-//! nothing here does IO.
+//! Text output of the `gamefleet` CLI: the cluster header, node, fleet,
+//! fleet hosting, game session, player session and alias tables
+//! (comfy-table), one game session as labelled lines, addresses, UTC
+//! timestamps and uptimes. Pure functions from domain types to strings (the
+//! current time is a parameter); nothing here does IO.
 
 use comfy_table::{Table, presets};
 use gamefleet_client::{
-    ClusterStatus, Fleet, FleetCapacity, FleetEvent, FleetUtilization, NodeStatus,
-    RuntimeConfiguration, ServerProcessStatus,
+    Alias, ClusterStatus, Fleet, FleetCapacity, FleetEvent, FleetUtilization, GameSession,
+    NodeStatus, PlayerSession, ProtectionPolicy, RoutingStrategyType, RuntimeConfiguration,
+    ServerProcessStatus,
 };
 
 fn table(header: &[&str]) -> Table {
@@ -88,6 +90,7 @@ pub fn fleets(fleets: &[Fleet]) -> String {
         "PORTS",
         "LOCATIONS",
         "HOSTING NODES",
+        "PLACEMENT",
         "CREATED",
         "DESCRIPTION",
     ]);
@@ -128,6 +131,7 @@ pub fn fleets(fleets: &[Fleet]) -> String {
                     .collect::<Vec<_>>()
                     .join(","),
             ),
+            f.placement_strategy.as_str().to_string(),
             millis(f.creation_time),
             or_dash(f.description.clone().unwrap_or_default()),
         ]);
@@ -245,6 +249,174 @@ pub fn runtime_configuration(fleet_id: &str, rc: Option<&RuntimeConfiguration>) 
     )
 }
 
+/// `ip:port` (`[ip]:port` for IPv6); `-` when the address is not known yet.
+pub fn address(ip: &str, port: u32) -> String {
+    match (ip, port) {
+        ("", _) | (_, 0) => "-".to_string(),
+        (ip, port) if ip.contains(':') => format!("[{ip}]:{port}"),
+        (ip, port) => format!("{ip}:{port}"),
+    }
+}
+
+/// A game session's status, with its reason when there is one
+/// (`TERMINATED (FORCE_TERMINATED)`).
+fn session_status(s: &GameSession) -> String {
+    match s.status_reason {
+        Some(r) => format!("{} ({})", s.status.as_str(), r.as_str()),
+        None => s.status.as_str().to_string(),
+    }
+}
+
+fn properties(s: &GameSession) -> String {
+    let props: Vec<String> = s
+        .game_properties
+        .iter()
+        .map(|p| format!("{}={}", p.key, p.value))
+        .collect();
+    or_dash(props.join(","))
+}
+
+/// `session create/describe/update/terminate`: one game session as
+/// labelled lines, its protection policy too when known.
+pub fn game_session(s: &GameSession, protection: Option<ProtectionPolicy>) -> String {
+    let opt = |v: &Option<String>| or_dash(v.clone().unwrap_or_default());
+    let mut lines = vec![
+        ("Game session", s.game_session_id.clone()),
+        ("Name", opt(&s.name)),
+        ("Fleet", s.fleet_id.clone()),
+        ("Status", session_status(s)),
+        ("Address", address(&s.ip_address, s.port)),
+        ("DNS name", opt(&s.dns_name)),
+        (
+            "Players",
+            format!(
+                "{}/{} ({})",
+                s.current_player_session_count,
+                s.maximum_player_session_count,
+                s.player_session_creation_policy.as_str()
+            ),
+        ),
+        ("Location", opt(&s.location)),
+        (
+            "Hosted by",
+            format!(
+                "node {} process {}",
+                s.node_id,
+                or_dash(s.process_id.clone())
+            ),
+        ),
+        ("Properties", properties(s)),
+        ("Creator", opt(&s.creator_id)),
+        ("Created", millis(s.creation_time)),
+        ("Terminated", millis(s.termination_time.unwrap_or(0))),
+    ];
+    if let Some(p) = protection {
+        lines.push(("Protection", p.as_str().to_string()));
+    }
+    lines
+        .into_iter()
+        .map(|(label, value)| format!("{:<14}{value}\n", format!("{label}:")))
+        .collect()
+}
+
+/// `session list`: one row per game session.
+pub fn game_sessions(sessions: &[GameSession]) -> String {
+    let mut t = table(&[
+        "GAME SESSION ID",
+        "NAME",
+        "STATUS",
+        "PLAYERS",
+        "ADDRESS",
+        "LOCATION",
+        "PROPERTIES",
+        "CREATED",
+    ]);
+    for s in sessions {
+        t.add_row(vec![
+            s.game_session_id.clone(),
+            or_dash(s.name.clone().unwrap_or_default()),
+            session_status(s),
+            format!(
+                "{}/{}",
+                s.current_player_session_count, s.maximum_player_session_count
+            ),
+            address(&s.ip_address, s.port),
+            or_dash(s.location.clone().unwrap_or_default()),
+            properties(s),
+            millis(s.creation_time),
+        ]);
+    }
+    finish(t)
+}
+
+/// `session search`: the sessions, then how to get the next page if there
+/// is one.
+pub fn search_page(sessions: &[GameSession], next_token: Option<&str>) -> String {
+    let mut out = game_sessions(sessions);
+    if let Some(token) = next_token {
+        out.push_str(&format!(
+            "More sessions match; next page: --next-token {token} (or --all)\n"
+        ));
+    }
+    out
+}
+
+/// `player reserve` / `player list`: one row per player session.
+pub fn player_sessions(sessions: &[PlayerSession]) -> String {
+    let mut t = table(&[
+        "PLAYER SESSION ID",
+        "PLAYER ID",
+        "STATUS",
+        "ADDRESS",
+        "GAME SESSION ID",
+        "CREATED",
+        "PLAYER DATA",
+    ]);
+    for p in sessions {
+        t.add_row(vec![
+            p.player_session_id.clone(),
+            p.player_id.clone(),
+            p.status.as_str().to_string(),
+            address(&p.ip_address, p.port),
+            p.game_session_id.clone(),
+            millis(p.creation_time),
+            or_dash(p.player_data.clone().unwrap_or_default()),
+        ]);
+    }
+    finish(t)
+}
+
+/// `alias ...`: one row per alias; ROUTES TO is the fleet (SIMPLE) or the
+/// message (TERMINAL).
+pub fn aliases(aliases: &[Alias]) -> String {
+    let mut t = table(&[
+        "ALIAS ID",
+        "NAME",
+        "ROUTING",
+        "ROUTES TO",
+        "DESCRIPTION",
+        "UPDATED",
+    ]);
+    for a in aliases {
+        let r = &a.routing_strategy;
+        let to = match r.strategy_type {
+            RoutingStrategyType::Terminal => {
+                format!("message: {}", r.message.clone().unwrap_or_default())
+            }
+            _ => or_dash(r.fleet_id.clone().unwrap_or_default()),
+        };
+        t.add_row(vec![
+            a.alias_id.clone(),
+            a.name.clone(),
+            r.strategy_type.as_str().to_string(),
+            to,
+            or_dash(a.description.clone().unwrap_or_default()),
+            millis(a.last_updated_time),
+        ]);
+    }
+    finish(t)
+}
+
 /// Time since `launch_ms` at `now_ms`, in its two largest units (`42s`,
 /// `5m07s`, `3h05m`, `2d04h`); `-` for an unknown launch time.
 pub fn uptime(launch_ms: i64, now_ms: i64) -> String {
@@ -300,8 +472,9 @@ mod tests {
     use std::collections::BTreeMap;
 
     use gamefleet_client::{
-        FleetStatus, InstanceCounts, PortRange, ProtectionPolicy, ResourceCreationLimitPolicy,
-        ServerProcess, Tag,
+        FleetStatus, GameProperty, GameSessionStatus, GameSessionStatusReason, InstanceCounts,
+        PlacementStrategy, PlayerSessionCreationPolicy, PlayerSessionStatus, PortRange,
+        ProtectionPolicy, ResourceCreationLimitPolicy, RoutingStrategy, ServerProcess, Tag,
     };
 
     use super::*;
@@ -394,6 +567,7 @@ mod tests {
                 to_port: 30099,
             }),
             hosting_node_ids: vec![1, 3],
+            placement_strategy: PlacementStrategy::Spread,
         };
         let out = fleets(std::slice::from_ref(&f));
         let row = out.lines().find(|l| l.contains("fleet-1")).unwrap();
@@ -406,6 +580,7 @@ mod tests {
             "30000-30099",
             "custom-eu",
             "1,3",
+            "SPREAD",
             "2023-11-14T22:13:20Z",
         ] {
             assert!(row.contains(cell), "{cell} missing: {row}");
@@ -563,6 +738,164 @@ mod tests {
         assert!(
             none.contains("fleet-2") && none.contains("data-only"),
             "{none}"
+        );
+    }
+
+    fn session() -> GameSession {
+        GameSession {
+            game_session_id: "arn:gamefleet:gamelift:custom-eu::gamesession/fleet-1/gs-1".into(),
+            name: Some("arena".into()),
+            fleet_id: "fleet-1".into(),
+            fleet_arn: "arn".into(),
+            creation_time: 1_700_000_000_123,
+            termination_time: None,
+            current_player_session_count: 3,
+            maximum_player_session_count: 10,
+            status: GameSessionStatus::Active,
+            status_reason: None,
+            game_properties: vec![
+                GameProperty::new("mode", "ranked"),
+                GameProperty::new("map", "dust"),
+            ],
+            ip_address: "10.0.0.7".into(),
+            dns_name: None,
+            port: 30007,
+            player_session_creation_policy: PlayerSessionCreationPolicy::DenyAll,
+            creator_id: None,
+            game_session_data: None,
+            matchmaker_data: None,
+            location: Some("custom-eu".into()),
+            compute_name: None,
+            process_id: "proc-7".into(),
+            node_id: 2,
+        }
+    }
+
+    #[test]
+    fn addresses_are_ip_colon_port() {
+        assert_eq!(address("10.0.0.7", 30007), "10.0.0.7:30007");
+        assert_eq!(address("::1", 30007), "[::1]:30007");
+        assert_eq!(address("", 30007), "-");
+        assert_eq!(address("10.0.0.7", 0), "-");
+    }
+
+    #[test]
+    fn one_game_session_is_labelled_lines() {
+        let out = game_session(&session(), None);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            "Game session: arn:gamefleet:gamelift:custom-eu::gamesession/fleet-1/gs-1"
+        );
+        for want in [
+            "Name:         arena",
+            "Fleet:        fleet-1",
+            "Status:       ACTIVE",
+            "Address:      10.0.0.7:30007",
+            "DNS name:     -",
+            "Players:      3/10 (DENY_ALL)",
+            "Location:     custom-eu",
+            "Hosted by:    node 2 process proc-7",
+            "Properties:   mode=ranked,map=dust",
+            "Created:      2023-11-14T22:13:20Z",
+            "Terminated:   -",
+        ] {
+            assert!(lines.contains(&want), "{want:?} missing:\n{out}");
+        }
+        assert!(!out.contains("Protection"), "{out}");
+
+        let ended = GameSession {
+            status: GameSessionStatus::Terminated,
+            status_reason: Some(GameSessionStatusReason::ForceTerminated),
+            termination_time: Some(1_700_000_060_000),
+            ..session()
+        };
+        let out = game_session(&ended, Some(ProtectionPolicy::FullProtection));
+        assert!(
+            out.contains("Status:       TERMINATED (FORCE_TERMINATED)\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("Terminated:   2023-11-14T22:14:20Z\n"),
+            "{out}"
+        );
+        assert!(out.ends_with("Protection:   FullProtection\n"), "{out}");
+    }
+
+    #[test]
+    fn game_session_rows_and_search_pages() {
+        let out = game_sessions(&[session()]);
+        for header in [
+            "GAME SESSION ID",
+            "STATUS",
+            "PLAYERS",
+            "ADDRESS",
+            "LOCATION",
+        ] {
+            assert!(out.contains(header), "{header} missing:\n{out}");
+        }
+        let row = out.lines().find(|l| l.contains("gs-1")).unwrap();
+        for cell in [
+            "arena",
+            "ACTIVE",
+            "3/10",
+            "10.0.0.7:30007",
+            "custom-eu",
+            "mode=ranked",
+        ] {
+            assert!(row.contains(cell), "{cell} missing: {row}");
+        }
+        let out = search_page(&[session()], Some("20"));
+        assert!(
+            out.ends_with("next page: --next-token 20 (or --all)\n"),
+            "{out}"
+        );
+        assert!(!search_page(&[session()], None).contains("next page"));
+    }
+
+    #[test]
+    fn player_session_and_alias_rows() {
+        let out = player_sessions(&[PlayerSession {
+            player_session_id: "psess-1".into(),
+            player_id: "player-1".into(),
+            game_session_id: "gs-1".into(),
+            fleet_id: "fleet-1".into(),
+            fleet_arn: "arn".into(),
+            creation_time: 1_700_000_000_000,
+            termination_time: None,
+            status: PlayerSessionStatus::Reserved,
+            ip_address: "10.0.0.7".into(),
+            dns_name: None,
+            port: 30007,
+            player_data: Some("team=red".into()),
+        }]);
+        let row = out.lines().find(|l| l.contains("psess-1")).unwrap();
+        for cell in ["player-1", "RESERVED", "10.0.0.7:30007", "gs-1", "team=red"] {
+            assert!(row.contains(cell), "{cell} missing: {row}");
+        }
+
+        let alias = |id: &str, routing: RoutingStrategy| Alias {
+            alias_id: id.into(),
+            name: "live".into(),
+            alias_arn: "arn".into(),
+            description: None,
+            routing_strategy: routing,
+            creation_time: 1,
+            last_updated_time: 1_700_000_000_000,
+        };
+        let out = aliases(&[
+            alias("alias-1", RoutingStrategy::simple("fleet-9")),
+            alias("alias-2", RoutingStrategy::terminal("closed")),
+        ]);
+        let simple = out.lines().find(|l| l.contains("alias-1")).unwrap();
+        assert!(
+            simple.contains("SIMPLE") && simple.contains("fleet-9"),
+            "{simple}"
+        );
+        let terminal = out.lines().find(|l| l.contains("alias-2")).unwrap();
+        assert!(
+            terminal.contains("TERMINAL") && terminal.contains("message: closed"),
+            "{terminal}"
         );
     }
 }

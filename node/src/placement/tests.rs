@@ -1,0 +1,1 @@
+//! Placement unit tests (being written).
