@@ -290,8 +290,9 @@ impl Client {
     /// game server accepts the player). No free slot: `GameSessionFull`;
     /// session not ACTIVE or refusing players: `InvalidGameSessionStatus`.
     ///
-    /// NB: there is no idempotency token; an attempt that timed out after
-    /// the server applied it is retried and may reserve a second slot.
+    /// A fresh idempotency token goes with the request and is kept across
+    /// retries, so an attempt that timed out after the server applied it
+    /// returns the original reservation instead of taking a second slot.
     pub async fn create_player_session(
         &self,
         game_session_id: &str,
@@ -302,6 +303,7 @@ impl Client {
             game_session_id: game_session_id.to_string(),
             player_id: player_id.to_string(),
             player_data,
+            idempotency_token: Some(uuid::Uuid::new_v4().to_string()),
         };
         let resp = self
             .inner
@@ -320,8 +322,8 @@ impl Client {
 
     /// Reserves a slot for each of `player_ids` (1-25) at once, all or none;
     /// `player_data` maps player ids to their data (entries for other ids
-    /// are ignored by the server). Same NB as
-    /// [`Client::create_player_session`].
+    /// are ignored by the server). Retried safely, as
+    /// [`Client::create_player_session`] is.
     pub async fn create_player_sessions(
         &self,
         game_session_id: &str,
@@ -335,6 +337,7 @@ impl Client {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+            idempotency_token: Some(uuid::Uuid::new_v4().to_string()),
         };
         let resp = self
             .inner

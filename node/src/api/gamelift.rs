@@ -399,14 +399,30 @@ impl GameLift for GameLiftService {
                     .fleet_processes(&f.id)
                     .filter(|p| p.status == ProcessStatus::Active)
                     .count();
-                // Game and player sessions arrive with the session API; until then there are none.
+                // Live game sessions (ACTIVATING, ACTIVE, TERMINATING) sit on the fleet's
+                // processes, so the process table finds them without a scan of all sessions.
+                let (mut sessions, mut players, mut max) = (0i64, 0i64, 0i64);
+                for gs in st
+                    .state
+                    .hosting
+                    .fleet_processes(&f.id)
+                    .filter_map(|p| p.game_session_id.as_ref())
+                    .filter_map(|id| st.state.sessions.get(id))
+                {
+                    if gs.status == crate::fsm::GameSessionStatus::Active {
+                        sessions += 1;
+                    }
+                    players += i64::from(gs.current_player_session_count);
+                    max += i64::from(gs.maximum_player_session_count);
+                }
+                let clamp = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
                 pb::FleetUtilization {
                     fleet_id: f.id.clone(),
                     fleet_arn: f.arn.clone(),
-                    active_server_process_count: i32::try_from(active).unwrap_or(i32::MAX),
-                    active_game_session_count: 0,
-                    current_player_session_count: 0,
-                    maximum_player_session_count: 0,
+                    active_server_process_count: clamp(active as i64),
+                    active_game_session_count: clamp(sessions),
+                    current_player_session_count: clamp(players),
+                    maximum_player_session_count: clamp(max),
                 }
             })
             .collect();

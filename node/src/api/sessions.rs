@@ -440,17 +440,27 @@ pub async fn terminate_game_session(
     })
 }
 
-/// CreatePlayerSession(s): reserves slots for `players` (player id, player data).
+/// CreatePlayerSession(s): reserves slots for `players` (player id, player data). With an
+/// idempotency token the player session ids derive from it (`psess-<token>-<n>`), so a retry
+/// finds the slots it already reserved.
 async fn reserve(
     node: &Node,
     game_session_id: String,
     players: Vec<(String, Option<String>)>,
+    token: Option<String>,
 ) -> Result<Vec<PlayerSession>, ApiError> {
     check_session_id("game_session_id", &game_session_id)?;
+    if let Some(t) = &token {
+        validate::id_token("idempotency_token", t, 48)?;
+    }
     let players: Vec<NewPlayerSession> = players
         .into_iter()
-        .map(|(player_id, player_data)| NewPlayerSession {
-            player_session_id: format!("psess-{}", uuid::Uuid::new_v4()),
+        .enumerate()
+        .map(|(i, (player_id, player_data))| NewPlayerSession {
+            player_session_id: match &token {
+                Some(t) => format!("psess-{t}-{i}"),
+                None => format!("psess-{}", uuid::Uuid::new_v4()),
+            },
             player_id,
             player_data,
         })
@@ -472,7 +482,13 @@ pub async fn create_player_session(
     node: &Node,
     r: pb::CreatePlayerSessionRequest,
 ) -> Result<pb::CreatePlayerSessionResponse, ApiError> {
-    let mut out = reserve(node, r.game_session_id, vec![(r.player_id, r.player_data)]).await?;
+    let mut out = reserve(
+        node,
+        r.game_session_id,
+        vec![(r.player_id, r.player_data)],
+        r.idempotency_token,
+    )
+    .await?;
     let ps = out
         .pop()
         .ok_or_else(|| ApiError::Internal("no player session created".into()))?;
@@ -494,7 +510,7 @@ pub async fn create_player_sessions(
             (id, data)
         })
         .collect();
-    let out = reserve(node, r.game_session_id, players).await?;
+    let out = reserve(node, r.game_session_id, players, r.idempotency_token).await?;
     Ok(pb::CreatePlayerSessionsResponse {
         player_sessions: out.iter().map(player_session).collect(),
     })
@@ -663,12 +679,18 @@ pub async fn list_aliases(
         if after.as_ref().is_some_and(|t| a.id.as_str() <= t.as_str()) {
             continue;
         }
-        let type_ok = match (kind, &a.spec.routing_strategy) {
-            (None, _) => true,
-            (Some(pb::RoutingStrategyType::Simple), RoutingStrategy::Simple { .. }) => true,
-            (Some(pb::RoutingStrategyType::Terminal), RoutingStrategy::Terminal { .. }) => true,
-            _ => false,
-        };
+        let type_ok = matches!(
+            (kind, &a.spec.routing_strategy),
+            (None, _)
+                | (
+                    Some(pb::RoutingStrategyType::Simple),
+                    RoutingStrategy::Simple { .. }
+                )
+                | (
+                    Some(pb::RoutingStrategyType::Terminal),
+                    RoutingStrategy::Terminal { .. }
+                )
+        );
         if !type_ok || r.name.as_ref().is_some_and(|n| *n != a.spec.name) {
             continue;
         }

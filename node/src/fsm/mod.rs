@@ -15,6 +15,8 @@ pub mod session;
 pub mod validate;
 
 #[cfg(test)]
+mod session_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -254,10 +256,15 @@ pub fn apply(state: &mut State, cmd: &Command) -> CmdResult {
                     format!("{} already exists", process.process_id),
                 ));
             }
+            // A launch starts clean: whatever a proposer put there, a new process hosts no
+            // game session and has not reported a port.
+            let mut record = process.clone();
+            record.game_session_id = None;
+            record.sdk_port = None;
             state
                 .hosting
                 .processes
-                .insert(process.process_id.clone(), process.clone());
+                .insert(record.process_id.clone(), record);
             Ok(Output::Done)
         }
         Command::ProcessReady {
@@ -543,9 +550,11 @@ fn create_fleet(
     if let Some(t) = token {
         validate::id_token("idempotency_token", t, 48)?;
     }
-    state.expire_tokens(at_ms);
+    // NB: expired tokens are ignored here and dropped only once the create succeeds, so a
+    // refused create changes nothing.
+    let cutoff = at_ms.saturating_sub(IDEMPOTENCY_TTL_MS);
     if let Some(t) = token
-        && let Some(rec) = state.idempotency.get(t)
+        && let Some(rec) = state.idempotency.get(t).filter(|r| r.at_ms >= cutoff)
     {
         if rec.spec != *spec {
             return Err(FsmError::IdempotentParameterMismatch {
@@ -569,6 +578,7 @@ fn create_fleet(
             message: format!("a cluster holds at most {} fleets", fleet::MAX_FLEETS),
         });
     }
+    state.expire_tokens(at_ms);
     let fleet = Fleet {
         id: fleet_id.to_string(),
         arn: arn.to_string(),

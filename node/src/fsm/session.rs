@@ -315,6 +315,7 @@ pub fn validate_new_players(players: &[NewPlayerSession]) -> Result<(), FsmError
     }
     validate::max_items("player_ids", players, MAX_PLAYER_BATCH)?;
     let mut seen = BTreeSet::new();
+    let mut ids = BTreeSet::new();
     for p in players {
         validate::length("player_id", &p.player_id, 1, MAX_TEXT)?;
         validate::opt_length("player_data", p.player_data.as_deref(), 1, MAX_PLAYER_DATA)?;
@@ -323,6 +324,12 @@ pub fn validate_new_players(players: &[NewPlayerSession]) -> Result<(), FsmError
             return Err(FsmError::invalid(
                 "player_ids",
                 format!("player id {:?} appears twice", p.player_id),
+            ));
+        }
+        if !ids.insert(p.player_session_id.as_str()) {
+            return Err(FsmError::invalid(
+                "player_session_id",
+                format!("{} appears twice", p.player_session_id),
             ));
         }
     }
@@ -497,8 +504,14 @@ pub(super) fn create_game_session(
 ) -> Result<Output, FsmError> {
     request.validate()?;
     validate::length("game_session_id", game_session_id, 1, 512)?;
-    state.sessions.purge(at_ms);
-    if let Some(existing) = state.sessions.game_sessions.get(game_session_id) {
+    // An ended session past the retention counts as gone (the purge below removes it).
+    let cutoff = at_ms.saturating_sub(RETENTION_MS);
+    if let Some(existing) = state
+        .sessions
+        .game_sessions
+        .get(game_session_id)
+        .filter(|g| g.termination_time_ms.is_none_or(|t| t >= cutoff))
+    {
         // A retry (same token): the original session, if the parameters match.
         if existing.request != *request {
             return Err(FsmError::IdempotentParameterMismatch {
@@ -541,7 +554,11 @@ pub(super) fn create_game_session(
             .sessions
             .creators
             .get(key)
-            .map(|q| q.iter().filter(|t| **t > at_ms - window_ms).count())
+            .map(|q| {
+                q.iter()
+                    .filter(|t| **t > at_ms.saturating_sub(*window_ms))
+                    .count()
+            })
             .unwrap_or(0);
         if recent >= *limit {
             return Err(FsmError::LimitExceeded {
@@ -579,6 +596,8 @@ pub(super) fn create_game_session(
             format!("process {process_id} is not at location {loc}"),
         ));
     }
+    // Only now: a refused create must not purge anything.
+    state.sessions.purge(at_ms);
     let gs = GameSession {
         id: game_session_id.to_string(),
         fleet_id: request.fleet_id.clone(),
@@ -606,16 +625,19 @@ pub(super) fn create_game_session(
     };
     if let Some((key, (_, window_ms))) = creator_key {
         let q = state.sessions.creators.entry(key).or_default();
-        while q.front().is_some_and(|t| *t <= at_ms - window_ms) {
+        while q
+            .front()
+            .is_some_and(|t| *t <= at_ms.saturating_sub(window_ms))
+        {
             q.pop_front();
         }
         q.push_back(at_ms);
     }
     // Forget creators whose windows have passed, so the map stays bounded.
-    state
-        .sessions
-        .creators
-        .retain(|_, q| q.back().is_some_and(|t| *t > at_ms - MAX_WINDOW_MS));
+    state.sessions.creators.retain(|_, q| {
+        q.back()
+            .is_some_and(|t| *t > at_ms.saturating_sub(MAX_WINDOW_MS))
+    });
     if let Some(p) = state.hosting.processes.get_mut(process_id) {
         p.game_session_id = Some(gs.id.clone());
     }
@@ -638,8 +660,9 @@ fn creator_limit(policy: Option<super::fleet::ResourceCreationLimitPolicy>) -> (
             usize::try_from(p.new_game_sessions_per_creator).unwrap_or(usize::MAX),
             (i64::from(p.policy_period_in_minutes) * 60_000).min(MAX_WINDOW_MS),
         ),
-        // A policy of 0 sessions (or a 0 period) allows none in any window.
+        // A policy of 0 sessions allows none in any window.
         Some(p) if p.new_game_sessions_per_creator == 0 => (0, 60_000),
+        // No policy, or one with a 0-minute period: GameLift's default of one per second.
         _ => (1, 1000),
     }
 }
@@ -827,6 +850,9 @@ pub(super) fn create_players(
     at_ms: i64,
 ) -> Result<Output, FsmError> {
     validate_new_players(players)?;
+    if let Some(done) = replayed_players(state, game_session_id, players)? {
+        return Ok(done);
+    }
     let gs = state
         .sessions
         .game_sessions
@@ -896,6 +922,42 @@ pub(super) fn create_players(
         g.current_player_session_count += n;
     }
     Ok(Output::PlayerSessions(out))
+}
+
+/// A retried reservation (its ids derive from an idempotency token): when the first id
+/// exists, the original player sessions if the request matches, else a mismatch.
+fn replayed_players(
+    state: &State,
+    game_session_id: &str,
+    players: &[NewPlayerSession],
+) -> Result<Option<Output>, FsmError> {
+    let Some(first) = players
+        .first()
+        .and_then(|p| state.sessions.player_sessions.get(&p.player_session_id))
+    else {
+        return Ok(None);
+    };
+    let same: Option<Vec<PlayerSession>> = players
+        .iter()
+        .map(|p| {
+            state
+                .sessions
+                .player_sessions
+                .get(&p.player_session_id)
+                .filter(|ps| {
+                    ps.game_session_id == game_session_id
+                        && ps.player_id == p.player_id
+                        && ps.player_data == p.player_data
+                })
+                .cloned()
+        })
+        .collect();
+    match same {
+        Some(v) => Ok(Some(Output::PlayerSessions(v))),
+        None => Err(FsmError::IdempotentParameterMismatch {
+            token: first.id.clone(),
+        }),
+    }
 }
 
 fn own_player<'a>(

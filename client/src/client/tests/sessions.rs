@@ -1097,13 +1097,18 @@ async fn player_reservations_send_ids_and_data() {
     );
     assert_eq!(p.player_data.as_deref(), Some("team=red"));
     assert_eq!(p.status, PlayerSessionStatus::Reserved);
+    let sent = fake.sessions.player_creates.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    let token = sent[0].idempotency_token.clone().expect("a token is sent");
+    assert!(uuid::Uuid::parse_str(&token).is_ok(), "{token}");
     assert_eq!(
-        *fake.sessions.player_creates.lock().unwrap(),
-        vec![pb::CreatePlayerSessionRequest {
+        sent[0],
+        pb::CreatePlayerSessionRequest {
             game_session_id: "gs-1".into(),
             player_id: "p1".into(),
             player_data: Some("team=red".into()),
-        }]
+            idempotency_token: Some(token),
+        }
     );
 
     let ids: Vec<String> = ["p1", "p2", "p3"].map(String::from).to_vec();
@@ -1124,6 +1129,7 @@ async fn player_reservations_send_ids_and_data() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].game_session_id, "gs-1");
     assert_eq!(sent[0].player_ids, ids);
+    assert!(sent[0].idempotency_token.is_some());
     assert_eq!(
         sent[0].player_data_map,
         data.into_iter()
