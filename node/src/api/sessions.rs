@@ -231,25 +231,36 @@ async fn describe(
     Ok((page, next))
 }
 
+/// The two describe requests carry the same fields.
+macro_rules! describe_query_from {
+    ($($request:ty),*) => {$(
+        impl From<$request> for DescribeQuery {
+            fn from(r: $request) -> DescribeQuery {
+                DescribeQuery {
+                    fleet_id: r.fleet_id,
+                    alias_id: r.alias_id,
+                    game_session_id: r.game_session_id,
+                    location: r.location,
+                    status_filter: r.status_filter.unwrap_or_default(),
+                    limit: r.limit,
+                    next_token: r.next_token,
+                    consistency: r.consistency,
+                }
+            }
+        }
+    )*};
+}
+describe_query_from!(
+    pb::DescribeGameSessionsRequest,
+    pb::DescribeGameSessionDetailsRequest
+);
+
 /// DescribeGameSessions.
 pub async fn describe_game_sessions(
     node: &Node,
     r: pb::DescribeGameSessionsRequest,
 ) -> Result<pb::DescribeGameSessionsResponse, ApiError> {
-    let (page, next_token) = describe(
-        node,
-        DescribeQuery {
-            fleet_id: r.fleet_id,
-            alias_id: r.alias_id,
-            game_session_id: r.game_session_id,
-            location: r.location,
-            status_filter: r.status_filter.unwrap_or_default(),
-            limit: r.limit,
-            next_token: r.next_token,
-            consistency: r.consistency,
-        },
-    )
-    .await?;
+    let (page, next_token) = describe(node, r.into()).await?;
     Ok(pb::DescribeGameSessionsResponse {
         game_sessions: page.iter().map(game_session).collect(),
         next_token,
@@ -261,20 +272,7 @@ pub async fn describe_game_session_details(
     node: &Node,
     r: pb::DescribeGameSessionDetailsRequest,
 ) -> Result<pb::DescribeGameSessionDetailsResponse, ApiError> {
-    let (page, next_token) = describe(
-        node,
-        DescribeQuery {
-            fleet_id: r.fleet_id,
-            alias_id: r.alias_id,
-            game_session_id: r.game_session_id,
-            location: r.location,
-            status_filter: r.status_filter.unwrap_or_default(),
-            limit: r.limit,
-            next_token: r.next_token,
-            consistency: r.consistency,
-        },
-    )
-    .await?;
+    let (page, next_token) = describe(node, r.into()).await?;
     Ok(pb::DescribeGameSessionDetailsResponse {
         game_session_details: page.iter().map(game_session_detail).collect(),
         next_token,

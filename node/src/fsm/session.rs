@@ -494,6 +494,24 @@ pub(super) fn end_session_of_process(
     true
 }
 
+/// The fleet a new game session goes to: it must exist and be ACTIVE.
+pub fn active_fleet<'a>(state: &'a State, fleet_id: &str) -> Result<&'a super::Fleet, FsmError> {
+    let fleet = state
+        .fleets
+        .get(fleet_id)
+        .ok_or_else(|| FsmError::not_found("fleet", fleet_id))?;
+    if fleet.status != FleetStatus::Active {
+        return Err(FsmError::InvalidStatus {
+            kind: "fleet".into(),
+            message: format!(
+                "cannot create a game session on fleet {} in status {:?} (must be ACTIVE)",
+                fleet.id, fleet.status
+            ),
+        });
+    }
+    Ok(fleet)
+}
+
 /// CreateGameSession on process `process_id`, chosen by the leader.
 pub(super) fn create_game_session(
     state: &mut State,
@@ -523,19 +541,7 @@ pub(super) fn create_game_session(
         }
         return Ok(Output::GameSession(Box::new(existing.clone())));
     }
-    let fleet = state
-        .fleets
-        .get(&request.fleet_id)
-        .ok_or_else(|| FsmError::not_found("fleet", request.fleet_id.clone()))?;
-    if fleet.status != FleetStatus::Active {
-        return Err(FsmError::InvalidStatus {
-            kind: "fleet".into(),
-            message: format!(
-                "cannot create a game session on fleet {} in status {:?} (must be ACTIVE)",
-                fleet.id, fleet.status
-            ),
-        });
-    }
+    let fleet = active_fleet(state, &request.fleet_id)?;
     let prefix = session_arn_prefix(&fleet.arn, &fleet.id);
     if !game_session_id.starts_with(&prefix) {
         return Err(FsmError::invalid(

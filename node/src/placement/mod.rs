@@ -18,8 +18,8 @@
 use std::collections::BTreeMap;
 
 use crate::fsm::fleet::PlacementStrategy;
-use crate::fsm::session::GameSessionRequest;
-use crate::fsm::{FleetStatus, FsmError, GameSessionStatus, ProcessStatus, State};
+use crate::fsm::session::{GameSessionRequest, active_fleet};
+use crate::fsm::{FsmError, GameSessionStatus, ProcessStatus, State};
 
 /// Processes picked by placements not yet applied: process id → node id.
 pub type Claims = BTreeMap<String, u64>;
@@ -37,19 +37,7 @@ pub fn place(
     request: &GameSessionRequest,
     claims: &Claims,
 ) -> Result<String, FsmError> {
-    let fleet = state
-        .fleets
-        .get(&request.fleet_id)
-        .ok_or_else(|| FsmError::not_found("fleet", request.fleet_id.clone()))?;
-    if fleet.status != FleetStatus::Active {
-        return Err(FsmError::InvalidStatus {
-            kind: "fleet".into(),
-            message: format!(
-                "cannot create a game session on fleet {} in status {:?} (must be ACTIVE)",
-                fleet.id, fleet.status
-            ),
-        });
-    }
+    let fleet = active_fleet(state, &request.fleet_id)?;
     let max_activating = fleet
         .spec
         .runtime_configuration

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::fsm::fleet::FleetSpec;
 use crate::fsm::hosting::{ProcessRecord, RuntimeConfiguration, ServerProcess};
-use crate::fsm::{Command, Output, apply};
+use crate::fsm::{Command, FleetStatus, Output, apply};
 
 const F: &str = "fleet-1";
 
