@@ -1,7 +1,7 @@
 //! The sdk crate's example game servers (`minimal`, `chat`) for tests and benchmarks that host
 //! them: found in the running profile's `examples/` directory, built once if missing.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 /// The path of an sdk example server (`minimal` or `chat`), building both if they are missing
@@ -11,11 +11,16 @@ pub fn sdk_example(name: &str) -> PathBuf {
     let dir = DIR
         .get_or_init(|| {
             let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-            // target/<profile>/deps/<test> → target/<profile>/examples
-            let profile = exe
+            // target/<profile>/<binary> or target/<profile>/deps/<test> → target/<profile>
+            let dir = exe
                 .parent()
-                .and_then(Path::parent)
-                .ok_or("cannot find the target profile directory")?;
+                .ok_or("cannot find the executable's directory")?;
+            let profile = if dir.ends_with("deps") {
+                dir.parent()
+                    .ok_or("cannot find the target profile directory")?
+            } else {
+                dir
+            };
             let examples = profile.join("examples");
             if !["minimal", "chat"]
                 .iter()

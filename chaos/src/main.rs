@@ -4,6 +4,8 @@
 //! ```text
 //! gamefleet-chaos bench writes --nodes 3 --clients 1,64 --duration 10s [--gamefleetd PATH] [--out FILE]
 //! gamefleet-chaos bench failover --runs 5 [--gamefleetd PATH] [--out FILE]
+//! gamefleet-chaos bench processes --counts 50,200 --kills 5 [--gamefleetd PATH] [--out FILE]
+//! gamefleet-chaos bench sessions --fleets 4 --clients 32 --reserve-clients 64 --duration 10s [--out FILE]
 //! ```
 //!
 //! Thin shell: argument parsing and dispatch only; the work lives in the library.
@@ -12,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use gamefleet_chaos::bench::{
-    failover::FailoverArgs, processes::ProcessesArgs, writes::WritesArgs,
+    failover::FailoverArgs, processes::ProcessesArgs, sessions::SessionsArgs, writes::WritesArgs,
 };
 
 /// Fault injection and benchmarks for gamefleet clusters.
@@ -38,6 +40,8 @@ enum BenchCmd {
     Failover(FailoverArgs),
     /// Game server hosting on one node: time to N ready processes, memory, replacement time.
     Processes(ProcessesArgs),
+    /// Game session placement (latency, throughput) and player session reservations.
+    Sessions(SessionsArgs),
 }
 
 /// Resolves on the first SIGINT or SIGTERM, naming it.
@@ -82,6 +86,9 @@ fn main() -> ExitCode {
                 }
                 Cmd::Bench(BenchCmd::Processes(args)) => {
                     gamefleet_chaos::bench::processes::run(args).await
+                }
+                Cmd::Bench(BenchCmd::Sessions(args)) => {
+                    gamefleet_chaos::bench::sessions::run(args).await
                 }
             }
         };

@@ -93,8 +93,9 @@ impl Node {
         });
     }
 
-    /// This node's own view of itself.
-    pub fn local_status(&self) -> pb::NodeStatus {
+    /// This node's own view of itself; with `with_hash`, the state hash too (computed off the
+    /// async workers, on a copy, so applies never wait for it).
+    pub async fn local_status(&self, with_hash: bool) -> pb::NodeStatus {
         let m = self.raft.metrics().borrow().clone();
         let membership = m.membership_config.membership();
         let voter = membership.voter_ids().any(|id| id == self.ident.node_id);
@@ -105,12 +106,18 @@ impl Node {
             ServerState::Follower | ServerState::Learner => "LEARNER",
             ServerState::Shutdown => "SHUTDOWN",
         };
-        let (applied, hash) = {
+        let (applied, copy) = {
             let st = self.read_state();
             (
                 st.last_applied.map(|l| l.index).unwrap_or(0),
-                st.state.hash(),
+                with_hash.then(|| st.state.clone()),
             )
+        };
+        let hash = match copy {
+            Some(state) => tokio::task::spawn_blocking(move || state.hash())
+                .await
+                .unwrap_or_default(),
+            None => String::new(),
         };
         pb::NodeStatus {
             node_id: self.ident.node_id,

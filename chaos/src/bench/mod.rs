@@ -5,12 +5,15 @@
 //! - [`failover`]: time from a SIGKILL of the leader to the first acknowledged write after it.
 //! - [`processes`]: hosting on one node: time to N ready game servers, memory per process,
 //!   kill -9 → ready replacement.
+//! - [`sessions`]: game session placement (latency to placed and to ACTIVE, throughput until a
+//!   warm pool is used up) and player session reservations, with safety checks afterwards.
 //!
 //! Numbers are only meaningful with a release `gamefleetd` (`cargo build --release -p
 //! gamefleet-node`); a debug binary is reported in the table header.
 
 pub mod failover;
 pub mod processes;
+pub mod sessions;
 pub mod writes;
 
 use std::path::{Path, PathBuf};

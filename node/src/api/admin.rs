@@ -173,7 +173,7 @@ impl Admin for AdminService {
             let voter = voters.contains(id);
             async move {
                 if *id == node.ident.node_id {
-                    return node.local_status();
+                    return node.local_status(true).await;
                 }
                 let mut client = match node.peers.client(&info.addr) {
                     Ok(c) => c,
@@ -181,6 +181,7 @@ impl Admin for AdminService {
                 };
                 let mut req = Request::new(pb::LocalStatusRequest {
                     header: Some(header(&node.ident, *id)),
+                    without_state_hash: false,
                 });
                 req.set_timeout(STATUS_TIMEOUT);
                 match tokio::time::timeout(STATUS_TIMEOUT, client.local_status(req)).await {
@@ -192,7 +193,7 @@ impl Admin for AdminService {
         });
         let mut nodes = futures::future::join_all(asks).await;
         if members.is_empty() {
-            nodes.push(node.local_status());
+            nodes.push(node.local_status(true).await);
         }
         let leader_id = m.current_leader.unwrap_or(0);
         let leader_name = members

@@ -138,6 +138,8 @@ impl RaftPeer for PeerService {
     ) -> Result<Response<pb::NodeStatus>, Status> {
         let r = req.into_inner();
         check_header(&self.node, r.header.as_ref())?;
-        Ok(Response::new(self.node.local_status()))
+        Ok(Response::new(
+            self.node.local_status(!r.without_state_hash).await,
+        ))
     }
 }

@@ -66,6 +66,7 @@ impl Liveness {
                 };
                 let mut req = tonic::Request::new(pb::LocalStatusRequest {
                     header: Some(header(&node.ident, id)),
+                    without_state_hash: true,
                 });
                 req.set_timeout(PROBE_TIMEOUT);
                 let ok = matches!(

@@ -63,6 +63,8 @@ use plan::{Action, Local, ProcessKey, Stage};
 use process::{Control, LaunchSpec};
 use timers::Limits;
 
+/// Least time between two game session syncs triggered by applied changes.
+const SYNC_GAP: Duration = Duration::from_millis(2);
 /// How often the applied state is reconciled with the local processes.
 pub const RECONCILE_EVERY: Duration = Duration::from_millis(200);
 /// Longest backoff of an entry whose processes keep failing.
@@ -897,8 +899,10 @@ async fn main_loop<C: Cluster>(inner: Arc<Inner<C>>) {
         tokio::select! {
             () = inner.stop.cancelled() => break,
             () = changed => {
-                // A session placed here is pushed at once, not on the next tick.
+                // A session placed here is pushed at once, not on the next tick; then changes
+                // coalesce for a moment, so a busy cluster costs at most one scan per gap.
                 sessions::sync(&inner);
+                tokio::time::sleep(SYNC_GAP).await;
                 continue;
             }
             _ = tick.tick() => {}
