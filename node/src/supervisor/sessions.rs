@@ -33,6 +33,8 @@ use crate::sdk_endpoint::handler::{BAD_REQUEST, NOT_FOUND, UNAVAILABLE};
 
 /// 409: the request conflicts with the session's status.
 const CONFLICT: i32 = 409;
+/// A ready process the applied state has not listed for this long is ended.
+const UNLISTED_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
 /// Most player sessions one DescribePlayerSessions reply carries.
 const MAX_PLAYER_PAGE: usize = 1024;
 
@@ -45,6 +47,8 @@ pub(crate) struct Delivered {
     ending: BTreeSet<String>,
     /// Processes killed because the state marked them TERMINATING.
     killed: BTreeSet<String>,
+    /// Ready processes the applied state does not list, since when.
+    unlisted: std::collections::BTreeMap<String, std::time::Instant>,
 }
 
 enum Work {
@@ -146,11 +150,22 @@ pub(crate) fn sync<C: Cluster>(inner: &Inner<C>) {
             .map(|p| p.process_id.clone())
             .collect()
     });
+    // NB: on a follower the local state may not have applied a process's ProcessLaunched yet
+    // when its ProcessReady proposal returns, so a process counts as unlisted only after it has
+    // been missing for UNLISTED_AFTER.
+    let now = std::time::Instant::now();
+    let mut missing = std::mem::take(&mut t.delivered.unlisted);
+    missing.retain(|id, _| t.procs.contains_key(id) && !listed.contains(id));
     for (id, slot) in &t.procs {
-        if slot.stage == super::plan::Stage::Ready && !listed.contains(id) {
+        if slot.stage != super::plan::Stage::Ready || listed.contains(id) {
+            continue;
+        }
+        let since = *missing.entry(id.clone()).or_insert(now);
+        if now.saturating_duration_since(since) >= UNLISTED_AFTER {
             controls.push((id.clone(), Control::Kill));
         }
     }
+    t.delivered.unlisted = missing;
     for (process_id, c) in controls {
         // Only processes this node runs (a ghost is ended by the reconcile pass), and a
         // TERMINATING one only if it is not already ending on its own (ProcessEnding, retire).
