@@ -1,7 +1,8 @@
-//! The `gamefleet-chaos` command: benchmarks (and, later, chaos runs) against local clusters of
-//! real `gamefleetd` processes.
+//! The `gamefleet-chaos` command: chaos runs and benchmarks against local clusters of real
+//! `gamefleetd` processes.
 //!
 //! ```text
+//! gamefleet-chaos run --nodes 5 --duration 300s --faults kill,pause,partition,... --seed N --out DIR
 //! gamefleet-chaos bench writes --nodes 3 --clients 1,64 --duration 10s [--gamefleetd PATH] [--out FILE]
 //! gamefleet-chaos bench failover --runs 5 [--gamefleetd PATH] [--out FILE]
 //! gamefleet-chaos bench processes --counts 50,200 --kills 5 [--gamefleetd PATH] [--out FILE]
@@ -27,6 +28,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
+    /// A chaos run: faults on a seeded schedule while clients work; checks the history.
+    Run(gamefleet_chaos::run::RunArgs),
     /// Benchmarks against a local cluster (use a release gamefleetd).
     #[command(subcommand)]
     Bench(BenchCmd),
@@ -78,17 +81,18 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         let work = async {
             match cli.command {
+                Cmd::Run(args) => gamefleet_chaos::run::run(args).await,
                 Cmd::Bench(BenchCmd::Writes(args)) => {
-                    gamefleet_chaos::bench::writes::run(args).await
+                    gamefleet_chaos::bench::writes::run(args).await.map(|()| 0)
                 }
                 Cmd::Bench(BenchCmd::Failover(args)) => {
-                    gamefleet_chaos::bench::failover::run(args).await
+                    gamefleet_chaos::bench::failover::run(args).await.map(|()| 0)
                 }
                 Cmd::Bench(BenchCmd::Processes(args)) => {
-                    gamefleet_chaos::bench::processes::run(args).await
+                    gamefleet_chaos::bench::processes::run(args).await.map(|()| 0)
                 }
                 Cmd::Bench(BenchCmd::Sessions(args)) => {
-                    gamefleet_chaos::bench::sessions::run(args).await
+                    gamefleet_chaos::bench::sessions::run(args).await.map(|()| 0)
                 }
             }
         };
@@ -100,7 +104,8 @@ fn main() -> ExitCode {
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(0) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
