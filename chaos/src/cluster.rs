@@ -22,6 +22,12 @@
 //! test's process group, the nodes go with it.
 //!
 //! Set `GAMEFLEET_KEEP_CLUSTER_DIR=1` to keep the cluster directory (data and logs) after drop.
+//!
+//! With [`ClusterBuilder::network`], node `i` runs inside namespace `i` of a [`NetLab`]
+//! instead (through `ip netns exec`, which execs `gamefleetd`, so the signals above still reach
+//! it), listening on the lab address `ip(i)` with fixed ports ([`LAB_LISTEN_PORT`],
+//! [`LAB_SDK_PORT`]; every namespace has its own port space); addresses, endpoints and clients
+//! then use the lab addresses, and the lab cuts the links between nodes for real.
 
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
@@ -30,7 +36,7 @@ use std::io::{Read, Seek, SeekFrom, Write as _};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
@@ -38,6 +44,8 @@ use gamefleet_client::{Client, ClientOptions, ClusterStatus, Consistency};
 use nix::sys::signal::{Signal, kill as send_signal};
 use nix::unistd::Pid;
 use tempfile::TempDir;
+
+use crate::net::NetLab;
 
 /// The environment variable naming the `gamefleetd` binary to run.
 pub const GAMEFLEETD_BIN_ENV: &str = "GAMEFLEETD_BIN";
@@ -47,6 +55,12 @@ const TAIL_LINES: usize = 25;
 
 /// How often waits poll.
 const POLL: Duration = Duration::from_millis(100);
+
+/// The gRPC port of every node of a cluster in a [`NetLab`] (on the node's lab address).
+pub const LAB_LISTEN_PORT: u16 = 7400;
+
+/// The game-server SDK endpoint port of every node of a cluster in a [`NetLab`].
+pub const LAB_SDK_PORT: u16 = 8400;
 
 /// Finds the `gamefleetd` binary: `$GAMEFLEETD_BIN`, else next to the current executable
 /// (`target/<profile>/` for a binary, `target/<profile>/deps/..` for a test).
@@ -171,6 +185,7 @@ pub struct ClusterBuilder {
     sled_cache_mb: u32,
     name_prefix: String,
     hosting: HostingTimers,
+    network: Option<Arc<NetLab>>,
 }
 
 /// The game server hosting timers every node gets (`None` keeps the node's default). Short
@@ -223,7 +238,16 @@ impl ClusterBuilder {
             sled_cache_mb: 16,
             name_prefix: "n".to_owned(),
             hosting: HostingTimers::default(),
+            network: None,
         }
+    }
+
+    /// Runs node `i` inside namespace `i` of `lab`, on the lab address `lab.ip(i)` (see the
+    /// module docs). The lab needs a namespace for every node ever added; the cluster keeps the
+    /// lab alive until its processes are gone.
+    pub fn network(mut self, lab: Arc<NetLab>) -> Self {
+        self.network = Some(lab);
+        self
     }
 
     /// Game server hosting timers for every node.
@@ -347,6 +371,7 @@ impl ClusterBuilder {
             common_args: self.common_args(),
             name_prefix: self.name_prefix.clone(),
             nodes: Vec::new(),
+            network: self.network.clone(),
         };
         let ports = free_ports(self.nodes)?;
         for (i, port) in ports.into_iter().enumerate() {
@@ -423,6 +448,8 @@ pub struct Cluster {
     name_prefix: String,
     root: PathBuf,
     dir: Option<TempDir>,
+    /// NB: dropped after Drop has killed the nodes, so the lab outlives the processes in it.
+    network: Option<Arc<NetLab>>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -449,12 +476,30 @@ impl Cluster {
         let node_dir = self.root.join(&name);
         let data_dir = node_dir.join("data");
         std::fs::create_dir_all(&node_dir)?;
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
-        let sdk_port = free_ports(2)?
-            .into_iter()
-            .find(|p| *p != port)
-            .ok_or_else(|| anyhow!("no free port for the SDK endpoint"))?;
-        let sdk_addr: SocketAddr = format!("127.0.0.1:{sdk_port}").parse()?;
+        let (addr, sdk_addr) = match &self.network {
+            Some(lab) => {
+                if i >= lab.nodes() {
+                    bail!(
+                        "the network lab {} has {} namespaces, too few for node {name}",
+                        lab.bridge(),
+                        lab.nodes()
+                    );
+                }
+                let ip = std::net::IpAddr::V4(lab.ip(i));
+                (
+                    SocketAddr::new(ip, LAB_LISTEN_PORT),
+                    SocketAddr::new(ip, LAB_SDK_PORT),
+                )
+            }
+            None => {
+                let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+                let sdk_port = free_ports(2)?
+                    .into_iter()
+                    .find(|p| *p != port)
+                    .ok_or_else(|| anyhow!("no free port for the SDK endpoint"))?;
+                (addr, format!("127.0.0.1:{sdk_port}").parse()?)
+            }
+        };
         let mut args = vec![
             "--name".to_owned(),
             name.clone(),
@@ -512,6 +557,21 @@ impl Cluster {
     /// The cluster's directory (one sub-directory per node).
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The network lab the nodes run in, if the cluster was built with
+    /// [`ClusterBuilder::network`].
+    pub fn network(&self) -> Option<&Arc<NetLab>> {
+        self.network.as_ref()
+    }
+
+    /// The pid of node `i`'s running `gamefleetd` process (also in a network lab: `ip netns
+    /// exec` execs the program), or `None` if it is not running.
+    pub fn process_id(&self, i: usize) -> Option<u32> {
+        if !self.is_running(i) {
+            return None;
+        }
+        self.node(i).lock().child.as_ref().map(Child::id)
     }
 
     /// Node `i`'s name (`n<i>` unless another prefix was chosen).
@@ -655,7 +715,10 @@ impl Cluster {
             self.binary.display(),
             args.join(" ")
         )?;
-        let mut cmd = Command::new(&self.binary);
+        let mut cmd = match &self.network {
+            Some(lab) => lab.command(i, &self.binary),
+            None => Command::new(&self.binary),
+        };
         cmd.arg("run")
             .args(&args)
             .stdin(Stdio::null())

@@ -503,6 +503,21 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     } else {
         None
     };
+    // A kernel without netem cannot delay packets: say so and leave `slow` out.
+    let mut skipped = Vec::new();
+    if let Some(lab) = &lab
+        && kinds.contains(&FaultKind::Slow)
+        && !lab.netem_supported()
+    {
+        println!(
+            "note: this kernel has no netem (sch_netem): `slow` faults are left out of this run"
+        );
+        skipped.push(FaultKind::Slow.as_str());
+    }
+    let kinds: Vec<FaultKind> = kinds
+        .into_iter()
+        .filter(|k| !skipped.contains(&k.as_str()))
+        .collect();
     let voters = if args.nodes >= 5 { 5 } else { 3 };
     let mut builder = ClusterBuilder::new(args.nodes)
         .voters(voters)
@@ -695,6 +710,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         "nodes": args.nodes,
         "duration_s": args.duration.as_secs(),
         "faults": kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        "skipped_fault_kinds": skipped,
         "ops": by_op,
         "faults_injected": by_fault,
         "fault_errors": records.iter().filter_map(|r| r.error.clone()).collect::<Vec<_>>(),
