@@ -9,9 +9,15 @@
 //! exponentially (20 ms doubling to 500 ms, with jitter) until the total
 //! timeout runs out.
 //!
-//! NB: retrying a write whose answer was lost may apply it twice; creates are
-//! safe because they carry an idempotency token that stays the same across
-//! the attempts of one call (the request is cloned, never rebuilt).
+//! NB: retrying a write whose answer was lost may apply it twice; creates and
+//! reservations are safe because they carry an idempotency token that stays
+//! the same across the attempts of one call (the request is cloned, never
+//! rebuilt). For the other writes (updates, terminations, ...) an attempt
+//! whose outcome is unknown (it timed out, its connection broke, or the node
+//! said so) makes any later refusal meaningless: the first attempt may have
+//! applied, and the refusal may only say so (e.g. "cannot update a TERMINATED
+//! session" after the update itself terminated it). Such a call fails with
+//! `Unavailable` ("the outcome is unknown"), never with the refusal.
 
 use std::error::Error as _;
 use std::future::Future;
@@ -179,6 +185,8 @@ impl Pool {
         let first = self.preferred.load(Ordering::Relaxed) % n;
         let mut backoff = Backoff::new();
         let mut attempt = 0usize;
+        // Whether an earlier attempt may have been applied without us hearing of it.
+        let mut ambiguous = false;
         loop {
             let index = (first + attempt) % n;
             let target = &self.targets[index];
@@ -199,8 +207,21 @@ impl Pool {
             };
 
             let Some(class) = transient(&status) else {
-                return Err(ClientError::from_status(&status));
+                let refused = ClientError::from_status(&status);
+                if ambiguous && !retry_safe(op) {
+                    return Err(ClientError::new(
+                        ErrorKind::Unavailable,
+                        Code::Unavailable,
+                        format!(
+                            "{op}: the outcome is unknown: an earlier attempt may have applied it, and a retry was refused ({}: {})",
+                            refused.kind.as_str(),
+                            refused.message
+                        ),
+                    ));
+                }
+                return Err(refused);
             };
+            ambiguous |= outcome_unknown(&status, class);
             let delay = backoff.next_delay();
             let remaining = deadline.saturating_duration_since(Instant::now());
             tracing::debug!(
@@ -224,6 +245,36 @@ impl Pool {
             tokio::time::sleep(delay).await;
         }
     }
+}
+
+/// Operations a retry cannot apply twice: reads, and writes that carry an idempotency token
+/// (or are idempotent by nature).
+fn retry_safe(op: &str) -> bool {
+    op.starts_with("Describe")
+        || op.starts_with("List")
+        || op.starts_with("Search")
+        || matches!(
+            op,
+            "ResolveAlias"
+                | "ClusterStatus"
+                | "CreateFleet"
+                | "CreateGameSession"
+                | "CreatePlayerSession"
+                | "CreatePlayerSessions"
+                | "DeleteFleet"
+        )
+}
+
+/// Whether a transient failure leaves the attempt's outcome unknown (it may have been applied):
+/// a timeout, a broken connection, or a node saying so. A refused connection or "not the
+/// leader" before writing is not.
+fn outcome_unknown(status: &Status, class: Transient) -> bool {
+    matches!(class, Transient::Timeout)
+        || matches!(
+            status.code(),
+            Code::Cancelled | Code::Unknown | Code::Internal
+        )
+        || status.message().contains("outcome is unknown")
 }
 
 /// The error returned when the total timeout ran out on transient failures.
@@ -261,6 +312,64 @@ mod tests {
     use tonic::metadata::MetadataValue;
 
     use super::*;
+
+    /// Runs `op` against a scripted node: attempt `i` gets `script[i]` (the last one repeats).
+    async fn scripted(op: &'static str, script: Vec<Status>) -> (Result<(), ClientError>, usize) {
+        let pool = Pool::new(&["http://127.0.0.1:9".into()], Duration::from_millis(200)).unwrap();
+        let policy = RetryPolicy {
+            attempt_timeout: Duration::from_millis(200),
+            total_timeout: Duration::from_secs(5),
+        };
+        let calls = AtomicUsize::new(0);
+        let r = pool
+            .call(policy, op, (), |_channel, _request| {
+                let n = calls.fetch_add(1, Ordering::SeqCst);
+                let status = script[n.min(script.len() - 1)].clone();
+                async move { Err::<Response<()>, Status>(status) }
+            })
+            .await;
+        (r, calls.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn a_refusal_after_an_unknown_outcome_is_an_unknown_outcome() {
+        let unknown =
+            Status::unavailable("the write did not commit in time; the outcome is unknown");
+        let refused =
+            Status::failed_precondition("cannot update game session x in status Terminated");
+        // An update whose first attempt may have applied: the retry's refusal says nothing.
+        let (r, calls) =
+            scripted("UpdateGameSession", vec![unknown.clone(), refused.clone()]).await;
+        let e = r.unwrap_err();
+        assert_eq!(calls, 2);
+        assert_eq!(e.kind, ErrorKind::Unavailable, "{e}");
+        assert!(e.message.contains("outcome is unknown"), "{e}");
+        assert!(e.message.contains("Terminated"), "{e}");
+        // A timeout is just as ambiguous.
+        let (r, _) = scripted(
+            "TerminateGameSession",
+            vec![Status::deadline_exceeded("slow"), refused.clone()],
+        )
+        .await;
+        assert_eq!(r.unwrap_err().kind, ErrorKind::Unavailable);
+        // Token-carrying creates and reads settle it themselves: the refusal stands.
+        let (r, _) = scripted(
+            "CreatePlayerSession",
+            vec![unknown.clone(), refused.clone()],
+        )
+        .await;
+        assert_ne!(r.unwrap_err().kind, ErrorKind::Unavailable);
+        // A failure that applied nothing ("not the leader") leaves the refusal meaningful.
+        let (r, _) = scripted(
+            "UpdateGameSession",
+            vec![
+                Status::unavailable("this node is no longer the leader"),
+                refused,
+            ],
+        )
+        .await;
+        assert_ne!(r.unwrap_err().kind, ErrorKind::Unavailable);
+    }
 
     #[test]
     fn retryable_codes() {
