@@ -25,6 +25,23 @@ use error::ApiError;
 /// How long a linearizable read may wait for the leader's confirmation.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// One page of `items` (already filtered, in id order): those whose id sorts after `after`, at
+/// most `limit`, and the next token (the page's last id) when more follow.
+pub fn page_after<'a, T: 'a>(
+    items: impl Iterator<Item = &'a T>,
+    id: impl Fn(&T) -> &str,
+    after: Option<&str>,
+    limit: usize,
+) -> (Vec<&'a T>, Option<String>) {
+    let mut rest = items.filter(|t| after.is_none_or(|a| id(t) > a));
+    let page: Vec<&T> = rest.by_ref().take(limit).collect();
+    let next = match (rest.next(), page.last()) {
+        (Some(_), Some(last)) => Some(id(last).to_string()),
+        _ => None,
+    };
+    (page, next)
+}
+
 /// Wall-clock now in Unix ms (taken before proposing; never inside `apply`).
 pub fn now_ms() -> i64 {
     let d = std::time::SystemTime::now()
@@ -131,5 +148,29 @@ pub fn check_header(node: &Node, h: Option<&pb::PeerHeader>) -> Result<(), ApiEr
         None => Err(ApiError::WrongCluster(
             "this node has not joined a cluster yet".into(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_after;
+
+    #[test]
+    fn pages_follow_the_token_and_end_without_one() {
+        let ids = ["a", "b", "c", "d", "e"];
+        let page = |after, limit| page_after(ids.iter(), |s| s, after, limit);
+        assert_eq!(page(None, 2), (vec![&"a", &"b"], Some("b".to_string())));
+        assert_eq!(
+            page(Some("b"), 2),
+            (vec![&"c", &"d"], Some("d".to_string()))
+        );
+        assert_eq!(page(Some("d"), 2), (vec![&"e"], None));
+        assert_eq!(
+            page(Some("c"), 2),
+            (vec![&"d", &"e"], None),
+            "no token when nothing follows"
+        );
+        assert_eq!(page(Some("e"), 2), (vec![], None));
+        assert_eq!(page(None, 5), (ids.iter().collect(), None));
     }
 }

@@ -11,7 +11,7 @@ use super::convert::{
     routing_strategy, tags, termination_mode,
 };
 use super::error::ApiError;
-use super::{now_ms, read_barrier};
+use super::{now_ms, page_after, read_barrier};
 use crate::fsm::alias::{self, Alias, AliasSpec, AliasUpdate, RoutingStrategy, alias_id_of};
 use crate::fsm::session::{
     self, GameSession, GameSessionRequest, GameSessionStatus, GameSessionUpdate, NewPlayerSession,
@@ -204,30 +204,14 @@ async fn describe(
             "is not a token this API returned for this fleet",
         ));
     }
-    let mut page: Vec<GameSession> = Vec::new();
-    let mut more = false;
-    for gs in st.state.sessions.of_fleet(&prefix) {
-        if after.as_ref().is_some_and(|a| gs.id.as_str() <= a.as_str()) {
-            continue;
-        }
-        if status.is_some_and(|s| gs.status != s)
-            || q.location
+    let matching = st.state.sessions.of_fleet(&prefix).filter(|gs| {
+        status.is_none_or(|s| gs.status == s)
+            && q.location
                 .as_ref()
-                .is_some_and(|l| gs.location.as_deref() != Some(l.as_str()))
-        {
-            continue;
-        }
-        if page.len() == limit {
-            more = true;
-            break;
-        }
-        page.push(gs.clone());
-    }
-    let next = if more {
-        page.last().map(|g| g.id.clone())
-    } else {
-        None
-    };
+                .is_none_or(|l| gs.location.as_deref() == Some(l.as_str()))
+    });
+    let (page, next) = page_after(matching, |g| g.id.as_str(), after.as_deref(), limit);
+    let page: Vec<GameSession> = page.into_iter().cloned().collect();
     Ok((page, next))
 }
 
@@ -579,25 +563,9 @@ pub async fn describe_player_sessions(
         (None, Some(p)) => Box::new(s.of_player(p)),
         (None, None) => Box::new(std::iter::empty()),
     };
-    let mut page = Vec::new();
-    let mut more = false;
-    for p in all {
-        if after.as_ref().is_some_and(|a| p.id.as_str() <= a.as_str()) {
-            continue;
-        }
-        if page.len() == limit {
-            more = true;
-            break;
-        }
-        page.push(player_session(p));
-    }
-    let next_token = if more {
-        page.last().map(|p| p.player_session_id.clone())
-    } else {
-        None
-    };
+    let (page, next_token) = page_after(all, |p| p.id.as_str(), after.as_deref(), limit);
     Ok(pb::DescribePlayerSessionsResponse {
-        player_sessions: page,
+        player_sessions: page.into_iter().map(player_session).collect(),
         next_token,
     })
 }
@@ -671,12 +639,7 @@ pub async fn list_aliases(
     }
     read_barrier(node, r.consistency).await?;
     let st = node.read_state();
-    let mut page = Vec::new();
-    let mut more = false;
-    for a in st.state.aliases.values() {
-        if after.as_ref().is_some_and(|t| a.id.as_str() <= t.as_str()) {
-            continue;
-        }
+    let matching = st.state.aliases.values().filter(|a| {
         let type_ok = matches!(
             (kind, &a.spec.routing_strategy),
             (None, _)
@@ -689,22 +652,11 @@ pub async fn list_aliases(
                     RoutingStrategy::Terminal { .. }
                 )
         );
-        if !type_ok || r.name.as_ref().is_some_and(|n| *n != a.spec.name) {
-            continue;
-        }
-        if page.len() == limit {
-            more = true;
-            break;
-        }
-        page.push(alias_pb(a));
-    }
-    let next_token = if more {
-        page.last().map(|a| a.alias_id.clone())
-    } else {
-        None
-    };
+        type_ok && r.name.as_ref().is_none_or(|n| *n == a.spec.name)
+    });
+    let (page, next_token) = page_after(matching, |a| a.id.as_str(), after.as_deref(), limit);
     Ok(pb::ListAliasesResponse {
-        aliases: page,
+        aliases: page.into_iter().map(alias_pb).collect(),
         next_token,
     })
 }

@@ -24,6 +24,7 @@ use gamefleet_sdk::protocol::{
 
 use super::process::Control;
 use super::{Cluster, Inner, ProposeError, wall_ms};
+use crate::api::page_after;
 use crate::fsm::session::{
     GameSessionStatus, GameSessionUpdate, PlayerSession, PlayerSessionCreationPolicy,
     PlayerSessionStatus,
@@ -275,54 +276,40 @@ fn describe_players<C: Cluster>(
         })
         .clamp(1, MAX_PLAYER_PAGE);
     let after = m.next_token.clone();
-    let found: Result<(Vec<sdkp::PlayerSession>, bool), String> = inner.cluster.read(|s| {
-        let ss = &s.sessions;
-        let mine = |p: &&PlayerSession| p.fleet_id == fleet_id;
-        let all: Vec<&PlayerSession> = if let Some(id) = &m.player_session_id {
-            ss.player_sessions
-                .get(id)
-                .filter(mine)
-                .into_iter()
-                .collect()
-        } else if let Some(g) = &m.game_session_id {
-            if ss.get(g).is_none_or(|g| g.fleet_id != fleet_id) {
-                return Err(format!("no such game session in fleet {fleet_id}: {g}"));
-            }
-            ss.players_of(g)
-                .filter(|p| status.is_none_or(|st| p.status == st))
-                .collect()
-        } else if let Some(p) = &m.player_id {
-            ss.of_player(p).filter(mine).collect()
-        } else {
-            Vec::new()
-        };
-        let mut page = Vec::new();
-        let mut more = false;
-        for p in all {
-            if after.as_ref().is_some_and(|a| p.id.as_str() <= a.as_str()) {
-                continue;
-            }
-            if page.len() == limit {
-                more = true;
-                break;
-            }
-            page.push(sdk_player(p));
-        }
-        Ok((page, more))
-    });
+    let found: Result<(Vec<sdkp::PlayerSession>, Option<String>), String> =
+        inner.cluster.read(|s| {
+            let ss = &s.sessions;
+            let mine = |p: &&PlayerSession| p.fleet_id == fleet_id;
+            let all: Vec<&PlayerSession> = if let Some(id) = &m.player_session_id {
+                ss.player_sessions
+                    .get(id)
+                    .filter(mine)
+                    .into_iter()
+                    .collect()
+            } else if let Some(g) = &m.game_session_id {
+                if ss.get(g).is_none_or(|g| g.fleet_id != fleet_id) {
+                    return Err(format!("no such game session in fleet {fleet_id}: {g}"));
+                }
+                ss.players_of(g)
+                    .filter(|p| status.is_none_or(|st| p.status == st))
+                    .collect()
+            } else if let Some(p) = &m.player_id {
+                ss.of_player(p).filter(mine).collect()
+            } else {
+                Vec::new()
+            };
+            let (page, next) =
+                page_after(all.into_iter(), |p| p.id.as_str(), after.as_deref(), limit);
+            Ok((page.into_iter().map(sdk_player).collect::<Vec<_>>(), next))
+        });
     match found {
         Err(e) => request.error_response(NOT_FOUND, e),
-        Ok((page, more)) => {
+        Ok((page, next_token)) => {
             if page.is_empty()
                 && let Some(id) = &m.player_session_id
             {
                 return request.error_response(NOT_FOUND, format!("no such player session: {id}"));
             }
-            let next_token = if more {
-                page.last().map(|p| p.player_session_id.clone())
-            } else {
-                None
-            };
             request
                 .ok_response()
                 .with_body(ResponseBody::DescribePlayerSessions(
