@@ -656,6 +656,7 @@ impl Cluster {
             attempt_timeout: Duration::from_secs(3),
             total_timeout: Duration::from_secs(20),
             consistency: Consistency::Linearizable,
+            follow_leader: true,
         }
     }
 
@@ -677,6 +678,7 @@ impl Cluster {
             attempt_timeout: Duration::from_millis(1500),
             total_timeout: Duration::from_millis(2500),
             consistency: Consistency::Linearizable,
+            follow_leader: true,
         };
         let client = Client::with_options(opts)?;
         let st = tokio::time::timeout(Duration::from_secs(5), client.cluster_status())

@@ -11,6 +11,9 @@
 //!
 //! Thin shell: argument parsing and dispatch only; the work lives in the library.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

@@ -66,17 +66,23 @@ pub struct ClientOptions {
     pub total_timeout: Duration,
     /// Consistency of reads (default linearizable).
     pub consistency: Consistency,
+    /// Send requests to the leader when it is one of `endpoints` (default true). Every node
+    /// names the leader in its answers; with this on, the client's next requests go straight
+    /// to it, which saves the hop a follower would make to forward a write. Off, the client
+    /// keeps to the node that answered last.
+    pub follow_leader: bool,
 }
 
 impl Default for ClientOptions {
     /// No endpoints (fill them in), 5 s per attempt, 15 s in total,
-    /// linearizable reads.
+    /// linearizable reads, requests sent to the leader.
     fn default() -> ClientOptions {
         ClientOptions {
             endpoints: Vec::new(),
             attempt_timeout: Duration::from_secs(5),
             total_timeout: Duration::from_secs(15),
             consistency: Consistency::Linearizable,
+            follow_leader: true,
         }
     }
 }
@@ -139,7 +145,7 @@ impl Client {
                 endpoints.push(addr);
             }
         }
-        let pool = Pool::new(&endpoints, opts.attempt_timeout)?;
+        let pool = Pool::new(&endpoints, opts.attempt_timeout)?.follow_leader(opts.follow_leader);
         Ok(Client {
             inner: Arc::new(Inner {
                 endpoints,

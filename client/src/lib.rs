@@ -37,6 +37,7 @@ pub use gamefleet_proto as proto;
 
 pub use client::{Client, ClientOptions, Consistency};
 pub use error::{ClientError, EXCEPTION_METADATA_KEY, ErrorKind};
+pub use retry::LEADER_METADATA_KEY;
 pub use types::{
     Alias, ClusterStatus, CreateAliasInput, CreateFleetInput, CreateGameSessionInput,
     DescribeGameSessionsInput, DescribePlayerSessionsInput, Fleet, FleetCapacity, FleetEvent,

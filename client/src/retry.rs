@@ -32,6 +32,9 @@ use tonic::{Code, Request, Response, Status};
 use crate::endpoint::Target;
 use crate::error::{ClientError, EXCEPTION_METADATA_KEY, ErrorKind};
 
+/// The response metadata in which a node names the leader's address.
+pub const LEADER_METADATA_KEY: &str = "x-gamefleet-leader";
+
 /// First backoff delay (before jitter).
 const BACKOFF_MIN: Duration = Duration::from_millis(20);
 /// Largest backoff delay (before jitter).
@@ -139,8 +142,10 @@ impl Backoff {
 /// The nodes one client talks to, and which of them answered last.
 pub(crate) struct Pool {
     targets: Vec<Target>,
-    /// Index of the node to try first: the last one that answered.
+    /// Index of the node to try first: the leader the last answer named, when it is one of
+    /// the targets and `follow_leader` is on; otherwise the last node that answered.
     preferred: AtomicUsize,
+    follow_leader: bool,
 }
 
 impl Pool {
@@ -156,7 +161,37 @@ impl Pool {
         Ok(Pool {
             targets,
             preferred: AtomicUsize::new(0),
+            follow_leader: false,
         })
+    }
+
+    /// Makes the pool prefer the node that answers name as the leader (see
+    /// [`LEADER_METADATA_KEY`]), when it is one of the targets.
+    pub(crate) fn follow_leader(mut self, on: bool) -> Pool {
+        self.follow_leader = on;
+        self
+    }
+
+    /// Prefers the leader named in an answer's metadata, if it is one of the targets.
+    fn note_leader(&self, metadata: &tonic::metadata::MetadataMap) {
+        if !self.follow_leader {
+            return;
+        }
+        let Some(addr) = metadata
+            .get(LEADER_METADATA_KEY)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return;
+        };
+        if let Some(i) = self.targets.iter().position(|t| t.addr == addr) {
+            self.preferred.store(i, Ordering::Relaxed);
+        }
+    }
+
+    /// The index of the node the next call tries first.
+    #[cfg(test)]
+    pub(crate) fn preferred(&self) -> usize {
+        self.preferred.load(Ordering::Relaxed)
     }
 
     /// Runs one RPC with retries: `rpc` is called with a node's channel and a
@@ -200,9 +235,13 @@ impl Pool {
             let status = match tokio::time::timeout(budget, rpc(target.channel(), request)).await {
                 Ok(Ok(response)) => {
                     self.preferred.store(index, Ordering::Relaxed);
+                    self.note_leader(response.metadata());
                     return Ok(response.into_inner());
                 }
-                Ok(Err(status)) => status,
+                Ok(Err(status)) => {
+                    self.note_leader(status.metadata());
+                    status
+                }
                 Err(_) => Status::deadline_exceeded(format!("no answer within {budget:?}")),
             };
 
@@ -369,6 +408,58 @@ mod tests {
         )
         .await;
         assert_ne!(r.unwrap_err().kind, ErrorKind::Unavailable);
+    }
+
+    /// One call on `pool` that answers with `leader` named in the metadata (an answer or a
+    /// refusal), returning the index the pool prefers afterwards.
+    async fn preferred_after(pool: &Pool, leader: &str, answer: bool) -> usize {
+        let policy = RetryPolicy {
+            attempt_timeout: Duration::from_millis(200),
+            total_timeout: Duration::from_secs(1),
+        };
+        let leader = MetadataValue::try_from(leader).unwrap();
+        let _ = pool
+            .call(policy, "UpdateFleetAttributes", (), |_channel, _request| {
+                let leader = leader.clone();
+                async move {
+                    if answer {
+                        let mut r = Response::new(());
+                        r.metadata_mut().insert(LEADER_METADATA_KEY, leader);
+                        Ok(r)
+                    } else {
+                        let mut s = Status::not_found("no such fleet");
+                        s.metadata_mut().insert(LEADER_METADATA_KEY, leader);
+                        Err(s)
+                    }
+                }
+            })
+            .await;
+        pool.preferred()
+    }
+
+    #[tokio::test]
+    async fn the_next_call_goes_to_the_leader_an_answer_names() {
+        let addrs = [
+            "127.0.0.1:9".to_string(),
+            "127.0.0.1:10".into(),
+            "127.0.0.1:11".into(),
+        ];
+        let pool = Pool::new(&addrs, Duration::from_millis(200))
+            .unwrap()
+            .follow_leader(true);
+        assert_eq!(pool.preferred(), 0);
+        assert_eq!(preferred_after(&pool, "127.0.0.1:11", true).await, 2);
+        // A refusal names the leader too.
+        assert_eq!(preferred_after(&pool, "127.0.0.1:10", false).await, 1);
+        // A leader that is not one of the endpoints changes nothing: the node that answered
+        // (the preferred one) stays first.
+        assert_eq!(preferred_after(&pool, "10.9.9.9:7400", true).await, 1);
+
+        // Off, the pool keeps to the node that answered.
+        let pool = Pool::new(&addrs, Duration::from_millis(200))
+            .unwrap()
+            .follow_leader(false);
+        assert_eq!(preferred_after(&pool, "127.0.0.1:11", true).await, 0);
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! local dev cluster). Errors end the process with one `error:` line and exit
 //! code 1.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use gamefleet_node::config::{NodeConfig, RunArgs};
 use gamefleet_node::dev::DevArgs;

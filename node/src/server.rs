@@ -225,8 +225,11 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
         use pb::game_lift_server::GameLiftServer;
         use pb::raft_peer_server::RaftPeerServer;
         let stop = stop.clone();
+        // Every response names the leader, so clients that know all nodes skip the forward.
+        let hint = crate::api::leader_hint::LeaderHint::follow(&raft);
         let router = tonic::transport::Server::builder()
             .tcp_nodelay(true)
+            .layer(tower::util::MapResponseLayer::new(move |r| hint.stamp(r)))
             .add_service(GameLiftServer::new(GameLiftService { node: node.clone() }))
             .add_service(AdminServer::new(AdminService { node: node.clone() }))
             .add_service(

@@ -1,11 +1,15 @@
 //! A 3-node cluster forms, and the client API works through every node: a fleet created
 //! through a follower is readable linearizably through every node, and stale reads eventually
-//! see it too.
+//! see it too. Every node names the leader in its answers.
 
 use std::time::Duration;
 
 use gamefleet_chaos::ClusterBuilder;
-use gamefleet_client::{Consistency, CreateFleetInput, ErrorKind, FleetStatus, Tag};
+use gamefleet_client::proto::v1 as pb;
+use gamefleet_client::proto::v1::game_lift_client::GameLiftClient;
+use gamefleet_client::{
+    Consistency, CreateFleetInput, ErrorKind, FleetStatus, LEADER_METADATA_KEY, Tag,
+};
 use gamefleet_tests::{eventually, start, within};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,6 +124,32 @@ async fn three_nodes_form_a_cluster_and_serve_reads_through_every_node() {
             .await
             .expect_err("an unknown fleet must not be found");
         assert_eq!(err.kind, ErrorKind::NotFound, "{err}");
+
+        // Every node names the leader in its answers and in its refusals, so clients that know
+        // every node can send straight to the leader.
+        let unknown = "fleet-00000000-0000-4000-8000-000000000000".to_owned();
+        for i in 0..3 {
+            let mut raw = GameLiftClient::connect(cluster.endpoint(i)).await?;
+            for (what, id) in [("answer", &created.fleet_id), ("refusal", &unknown)] {
+                let req = pb::DescribeFleetAttributesRequest {
+                    fleet_ids: vec![id.clone()],
+                    ..Default::default()
+                };
+                let metadata = match raw.describe_fleet_attributes(req).await {
+                    Ok(r) => r.metadata().clone(),
+                    Err(s) => s.metadata().clone(),
+                };
+                let named = metadata
+                    .get(LEADER_METADATA_KEY)
+                    .and_then(|v| v.to_str().ok());
+                assert_eq!(
+                    named,
+                    Some(cluster.address(leader).as_str()),
+                    "{what} of {}",
+                    cluster.name(i)
+                );
+            }
+        }
 
         cluster.wait_converged(Duration::from_secs(20), 0).await?;
         Ok(())

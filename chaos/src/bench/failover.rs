@@ -132,6 +132,7 @@ pub async fn run(args: FailoverArgs) -> anyhow::Result<()> {
                 attempt_timeout: Duration::from_millis(args.attempt_timeout_ms),
                 total_timeout: Duration::from_secs(60),
                 consistency: Consistency::Linearizable,
+                follow_leader: true,
             })?;
             tasks.push(tokio::spawn(writer(
                 client,

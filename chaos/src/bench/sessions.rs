@@ -126,6 +126,7 @@ fn pinned_client(endpoint: &str, consistency: Consistency) -> anyhow::Result<Cli
         attempt_timeout: Duration::from_secs(5),
         total_timeout: Duration::from_secs(10),
         consistency,
+        follow_leader: true,
     })?)
 }
 

@@ -1,11 +1,13 @@
 //! `bench writes`: replicated write throughput and latency.
 //!
 //! Starts a local cluster, creates a few fleets, then for each client count runs that many
-//! concurrent tasks that loop on `update_fleet` (a real replicated write: forwarded to the
-//! leader, committed by a quorum, applied) until the duration ends. Each task has its own
-//! client bound to one node's endpoint, round-robin over the nodes, so followers forward as
-//! they would in production. Latency is measured per call (client retries included) into an
-//! HDR histogram in microseconds.
+//! concurrent tasks that loop on `update_fleet` (a real replicated write: committed by a
+//! quorum, applied) until the duration ends. Each task has its own client. With routing
+//! `pinned`, each client knows one node only (round-robin over the nodes), so two thirds of the
+//! writes enter through a follower that forwards them to the leader. With routing `leader`,
+//! each client knows every node and follows the leader hint the nodes send (the client
+//! library's default), so writes go straight to the leader. Latency is measured per call
+//! (client retries included) into an HDR histogram in microseconds.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -32,6 +34,11 @@ pub struct WritesArgs {
     /// Unmeasured warm-up before each client count.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub warmup: Duration,
+    /// Comma-separated client routings, one set of rows each: `pinned` (each client knows one
+    /// node; followers forward) and `leader` (each client knows every node and sends to the
+    /// leader).
+    #[arg(long, value_delimiter = ',', default_value = "pinned,leader")]
+    pub routing: Vec<Routing>,
     /// Number of fleets the writers update (task k updates fleet k mod N).
     #[arg(long, default_value_t = 8)]
     pub fleets: usize,
@@ -42,9 +49,29 @@ pub struct WritesArgs {
     pub cluster: ClusterArgs,
 }
 
+/// How a benchmark client picks the node it sends to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Routing {
+    /// Each client knows one node (round-robin); followers forward writes to the leader.
+    Pinned,
+    /// Each client knows every node and follows the leader hint in the nodes' answers.
+    Leader,
+}
+
+impl Routing {
+    fn as_str(self) -> &'static str {
+        match self {
+            Routing::Pinned => "pinned",
+            Routing::Leader => "leader",
+        }
+    }
+}
+
 /// One measured row.
 #[derive(Debug)]
 pub struct WritesRow {
+    /// How the clients picked their node.
+    pub routing: Routing,
     /// Concurrent clients.
     pub clients: usize,
     /// Acknowledged writes.
@@ -153,30 +180,45 @@ pub async fn run(args: WritesArgs) -> anyhow::Result<()> {
     }
     let endpoints = cluster.endpoints();
     let mut rows = Vec::new();
-    for &clients in &args.clients {
-        let clients = clients.max(1);
+    for (routing, clients) in args
+        .routing
+        .iter()
+        .flat_map(|&r| args.clients.iter().map(move |&c| (r, c.max(1))))
+    {
         eprintln!(
-            "{clients} clients: {:?} warm-up, {:?} measured",
-            args.warmup, args.duration
+            "{clients} clients, routing {}: {:?} warm-up, {:?} measured",
+            routing.as_str(),
+            args.warmup,
+            args.duration
         );
         let warmup_until = Instant::now() + args.warmup;
         let until = warmup_until + args.duration;
         let leader = cluster.leader_index().await;
         let mut tasks = Vec::new();
         for task in 0..clients {
+            let mine = match routing {
+                Routing::Pinned => vec![endpoints[task % endpoints.len()].clone()],
+                Routing::Leader => {
+                    let mut all = endpoints.clone();
+                    all.rotate_left(task % endpoints.len());
+                    all
+                }
+            };
             let opts = ClientOptions {
-                endpoints: vec![endpoints[task % endpoints.len()].clone()],
+                endpoints: mine,
                 attempt_timeout: Duration::from_secs(5),
                 total_timeout: Duration::from_secs(10),
                 consistency: Consistency::Linearizable,
+                follow_leader: routing == Routing::Leader,
             };
             let client = Client::with_options(opts)?;
             let fleet = fleets[task % fleets.len()].clone();
-            let via_leader = leader == Some(task % endpoints.len());
+            let via_leader = routing == Routing::Leader || leader == Some(task % endpoints.len());
             let handle = tokio::spawn(writer(client, fleet, task, warmup_until, until));
             tasks.push((via_leader, handle));
         }
         let mut row = WritesRow {
+            routing,
             clients,
             ok: 0,
             errors: 0,
@@ -224,8 +266,10 @@ pub fn render(args: &WritesArgs, binary: &std::path::Path, rows: &[WritesRow]) -
     );
     let _ = writeln!(
         s,
-        "gamefleetd {}; {:?} measured per row after {:?} warm-up; {} fleets; each client bound to one \
-         node round-robin (followers forward to the leader); latency per call including client retries.\n",
+        "gamefleetd {}; {:?} measured per row after {:?} warm-up; {} fleets; routing `pinned`: each \
+         client knows one node, round-robin (followers forward to the leader); routing `leader`: each \
+         client knows every node and follows the leader hint; latency per call including client \
+         retries.\n",
         describe_binary(binary),
         args.duration,
         args.warmup,
@@ -233,15 +277,16 @@ pub fn render(args: &WritesArgs, binary: &std::path::Path, rows: &[WritesRow]) -
     );
     let _ = writeln!(
         s,
-        "| clients | writes | errors | writes/s | p50 ms | p90 ms | p99 ms | max ms |"
+        "| routing | clients | writes | errors | writes/s | p50 ms | p90 ms | p99 ms | max ms |"
     );
-    let _ = writeln!(s, "|--:|--:|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(s, "|:--|--:|--:|--:|--:|--:|--:|--:|--:|");
     for r in rows {
         let secs = r.elapsed.as_secs_f64().max(1e-9);
         let h = &r.latency;
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {:.0} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {:.0} | {} | {} | {} | {} |",
+            r.routing.as_str(),
             r.clients,
             r.ok,
             r.errors,
@@ -254,15 +299,15 @@ pub fn render(args: &WritesArgs, binary: &std::path::Path, rows: &[WritesRow]) -
     }
     let _ = writeln!(
         s,
-        "\nBy the node a client is bound to (the leader when the row started, or a follower that \
-         forwards):\n"
+        "\nRouting `pinned`, by the node a client is bound to (the leader when the row started, or \
+         a follower that forwards):\n"
     );
     let _ = writeln!(
         s,
         "| clients | bound to | writes | p50 ms | p90 ms | p99 ms | max ms |"
     );
     let _ = writeln!(s, "|--:|:--|--:|--:|--:|--:|--:|");
-    for r in rows {
+    for r in rows.iter().filter(|r| r.routing == Routing::Pinned) {
         for (role, h) in [("leader", &r.via_leader), ("follower", &r.via_follower)] {
             if h.is_empty() {
                 continue;

@@ -617,6 +617,7 @@ fn client(endpoints: Vec<String>, attempt: Duration, total: Duration) -> Client 
         attempt_timeout: attempt,
         total_timeout: total,
         consistency: Consistency::Linearizable,
+        follow_leader: true,
     })
     .unwrap()
 }

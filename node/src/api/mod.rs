@@ -1,7 +1,8 @@
 //! The tonic services every node serves on one port: `GameLift` (client API,
 //! `gamelift.rs`), `Admin` (operators, `admin.rs`) and `RaftPeer` (other nodes,
 //! `peer.rs`), plus what they share: the read barrier that makes reads
-//! linearizable on any node, and the peer-header check.
+//! linearizable on any node, the peer-header check, and the leader hint every response
+//! carries (`leader_hint.rs`).
 //!
 //! Boundary: protobuf types stop here (`convert.rs`); below this module only
 //! domain types exist.
@@ -10,6 +11,7 @@ pub mod admin;
 pub mod convert;
 pub mod error;
 pub mod gamelift;
+pub mod leader_hint;
 pub mod peer;
 pub mod sessions;
 

@@ -57,7 +57,7 @@ pub struct ForwardBatch {
 /// Most commands packed into one log entry.
 pub const MAX_BATCH: usize = 512;
 /// Batches in flight at once.
-const MAX_INFLIGHT: usize = 2;
+const MAX_INFLIGHT: usize = 1;
 
 /// Proposer settings.
 #[derive(Debug, Clone)]
