@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use gamefleet_client::{Client, ClientOptions, Consistency};
 
 use crate::cluster::{ClusterBuilder, find_gamefleetd};
 
@@ -145,4 +146,49 @@ mod tests {
         assert_eq!(quantile(&v, 0.0), Duration::from_secs(1));
         assert_eq!(quantile(&[], 0.5), Duration::ZERO);
     }
+}
+
+/// How a benchmark client picks the node it sends to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Routing {
+    /// Each client knows one node (round-robin); followers forward writes to the leader.
+    Pinned,
+    /// Each client knows every node and follows the leader hint in the nodes' answers.
+    Leader,
+}
+
+impl Routing {
+    /// The name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Routing::Pinned => "pinned",
+            Routing::Leader => "leader",
+        }
+    }
+}
+
+/// Client `task`'s client under `routing`: `Pinned` knows node `task mod n` only; `Leader` knows
+/// every node (starting with `task mod n`) and follows the leader hint.
+pub fn routed_client(
+    endpoints: &[String],
+    task: usize,
+    routing: Routing,
+    consistency: Consistency,
+) -> anyhow::Result<Client> {
+    let n = endpoints.len().max(1);
+    let mine = match routing {
+        Routing::Pinned => endpoints.iter().skip(task % n).take(1).cloned().collect(),
+        Routing::Leader => {
+            let mut all = endpoints.to_vec();
+            all.rotate_left(task % n);
+            all
+        }
+    };
+    Ok(Client::with_options(ClientOptions {
+        endpoints: mine,
+        attempt_timeout: Duration::from_secs(5),
+        total_timeout: Duration::from_secs(10),
+        consistency,
+        follow_leader: routing == Routing::Leader,
+    })?)
 }

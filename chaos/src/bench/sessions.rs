@@ -12,13 +12,14 @@
 //!    (the game server was told and called ActivateGameSession). ACTIVE is polled about every
 //!    millisecond with a STALE DescribeGameSessions on the leader's endpoint: the leader applies
 //!    a committed entry first, and a stale read adds no read-index round to the measurement.
-//! 2. **Placement throughput.** `--clients` tasks, each with its own client pinned to one node
-//!    (round-robin, so most calls enter through a follower and are forwarded), create sessions
+//! 2. **Placement throughput.** `--clients` tasks, each with its own client (by `--routing`:
+//!    knowing every node and following the leader hint, or pinned to one node round-robin so
+//!    most calls enter through a follower and are forwarded), create sessions
 //!    round-robin over the fleets until every fleet has answered FleetCapacityExceeded.
 //!    Placed/s = placed sessions / time from the start to the last success. Then the run fails
 //!    unless every live session sits on its own process and the pool is exactly used up.
-//! 3. **Reservations.** Once every session is ACTIVE, `--reserve-clients` tasks (pinned to nodes
-//!    round-robin, each with its own share of the sessions) call CreatePlayerSession with unique
+//! 3. **Reservations.** Once every session is ACTIVE, `--reserve-clients` tasks (routed the same
+//!    way, each with its own share of the sessions) call CreatePlayerSession with unique
 //!    player ids for `--duration`. Then the run fails unless no session holds more players than
 //!    its maximum and the sessions' player counts add up to the successful reservations.
 //!
@@ -44,7 +45,9 @@ use gamefleet_client::{
 };
 use hdrhistogram::Histogram;
 
-use super::{ClusterArgs, describe_binary, emit, ms, parse_duration, quantile};
+use super::{
+    ClusterArgs, Routing, describe_binary, emit, ms, parse_duration, quantile, routed_client,
+};
 use crate::cluster::Cluster;
 
 /// Most players per game session (GameLift's maximum); every session is created with it.
@@ -81,6 +84,11 @@ pub struct SessionsArgs {
     /// Concurrent clients of the placement throughput phase.
     #[arg(long, default_value_t = 32)]
     pub clients: usize,
+    /// How the clients of the throughput and reservation phases pick a node: `leader` (each
+    /// knows every node and follows the leader hint, the client library's default) or `pinned`
+    /// (each knows one node, round-robin; followers forward).
+    #[arg(long, value_enum, default_value = "leader")]
+    pub routing: Routing,
     /// Concurrent clients of the reservation phase.
     #[arg(long, default_value_t = 64)]
     pub reserve_clients: usize,
@@ -116,6 +124,14 @@ fn micros(d: Duration) -> u64 {
 fn push_sample(samples: &mut Vec<String>, msg: String) {
     if samples.len() < 5 && !samples.contains(&msg) {
         samples.push(msg);
+    }
+}
+
+/// How the report describes a routing.
+fn routing_words(r: Routing) -> &'static str {
+    match r {
+        Routing::Leader => "routing `leader`: each knows every node and sends to the leader",
+        Routing::Pinned => "routing `pinned`: each knows one node, round-robin; followers forward",
     }
 }
 
@@ -525,14 +541,12 @@ async fn throughput_phase(
     endpoints: &[String],
     fleets: &[String],
     clients: usize,
+    routing: Routing,
 ) -> anyhow::Result<(PlacementThroughput, Vec<GameSession>)> {
     let fleets = Arc::new(fleets.to_vec());
     let mut tasks = Vec::new();
     for task in 0..clients {
-        let client = pinned_client(
-            &endpoints[task % endpoints.len()],
-            Consistency::Linearizable,
-        )?;
+        let client = routed_client(endpoints, task, routing, Consistency::Linearizable)?;
         tasks.push((client, task));
     }
     connect_all(tasks.iter().map(|(c, _)| c), &fleets[0]).await?;
@@ -739,6 +753,7 @@ async fn reservation_phase(
     sessions: &[String],
     clients: usize,
     duration: Duration,
+    routing: Routing,
 ) -> anyhow::Result<Reservations> {
     let mut shares: Vec<Vec<String>> = vec![Vec::new(); clients];
     if sessions.len() >= clients {
@@ -752,10 +767,7 @@ async fn reservation_phase(
     }
     let mut tasks = Vec::new();
     for (task, share) in shares.into_iter().enumerate() {
-        let client = pinned_client(
-            &endpoints[task % endpoints.len()],
-            Consistency::Linearizable,
-        )?;
+        let client = routed_client(endpoints, task, routing, Consistency::Linearizable)?;
         tasks.push((client, share, task));
     }
     connect_all(tasks.iter().map(|(c, _, _)| c), fleet).await?;
@@ -988,7 +1000,8 @@ async fn measure(
         "throughput: {} clients until the pool is used up",
         args.clients
     );
-    let (throughput, placed) = throughput_phase(&endpoints, &fleets, args.clients.max(1)).await?;
+    let (throughput, placed) =
+        throughput_phase(&endpoints, &fleets, args.clients.max(1), args.routing).await?;
     let t3 = probe.sample();
     cpu.push(cpu_use("2: placement, concurrent", t2, t3));
     for e in &throughput.samples {
@@ -1037,6 +1050,7 @@ async fn measure(
         &ids,
         args.reserve_clients.max(1),
         args.duration,
+        args.routing,
     )
     .await?;
     let t5 = probe.sample();
@@ -1154,10 +1168,11 @@ pub fn render(args: &SessionsArgs, binary: &Path, r: &SessionsReport) -> String 
     let placed_per_s = t.placed as f64 / t.elapsed.as_secs_f64().max(1e-9);
     let _ = writeln!(
         s,
-        "\n**Placement throughput** ({} clients, each pinned to one node round-robin, creating \
-         sessions round-robin over the fleets until every fleet answers FleetCapacityExceeded; \
-         placed/s = placed / time to the last success):\n",
-        args.clients.max(1)
+        "\n**Placement throughput** ({} clients, {}, creating sessions round-robin over the fleets \
+         until every fleet answers FleetCapacityExceeded; placed/s = placed / time to the last \
+         success):\n",
+        args.clients.max(1),
+        routing_words(args.routing)
     );
     let _ = writeln!(
         s,
@@ -1191,10 +1206,11 @@ pub fn render(args: &SessionsArgs, binary: &Path, r: &SessionsReport) -> String 
     let per_s = q.ok as f64 / q.elapsed.as_secs_f64().max(1e-9);
     let _ = writeln!(
         s,
-        "\n**Player session reservations** ({} clients, each pinned to one node round-robin and \
-         cycling over its own share of the {pool} ACTIVE sessions; one CreatePlayerSession per \
-         call, unique player ids; {:?}):\n",
+        "\n**Player session reservations** ({} clients, {}, each cycling over its own share of \
+         the {pool} ACTIVE sessions; one CreatePlayerSession per call, unique player ids; \
+         {:?}):\n",
         args.reserve_clients.max(1),
+        routing_words(args.routing),
         args.duration
     );
     let _ = writeln!(

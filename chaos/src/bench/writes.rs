@@ -14,10 +14,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use gamefleet_client::{Client, ClientOptions, Consistency, CreateFleetInput, UpdateFleetInput};
+use gamefleet_client::{Client, Consistency, CreateFleetInput, UpdateFleetInput};
 use hdrhistogram::Histogram;
 
-use super::{ClusterArgs, describe_binary, emit, ms, parse_duration};
+use super::{ClusterArgs, Routing, describe_binary, emit, ms, parse_duration, routed_client};
 
 /// Options of `bench writes`.
 #[derive(Debug, Clone, clap::Args)]
@@ -47,24 +47,6 @@ pub struct WritesArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub cluster: ClusterArgs,
-}
-
-/// How a benchmark client picks the node it sends to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Routing {
-    /// Each client knows one node (round-robin); followers forward writes to the leader.
-    Pinned,
-    /// Each client knows every node and follows the leader hint in the nodes' answers.
-    Leader,
-}
-
-impl Routing {
-    fn as_str(self) -> &'static str {
-        match self {
-            Routing::Pinned => "pinned",
-            Routing::Leader => "leader",
-        }
-    }
 }
 
 /// One measured row.
@@ -196,22 +178,7 @@ pub async fn run(args: WritesArgs) -> anyhow::Result<()> {
         let leader = cluster.leader_index().await;
         let mut tasks = Vec::new();
         for task in 0..clients {
-            let mine = match routing {
-                Routing::Pinned => vec![endpoints[task % endpoints.len()].clone()],
-                Routing::Leader => {
-                    let mut all = endpoints.clone();
-                    all.rotate_left(task % endpoints.len());
-                    all
-                }
-            };
-            let opts = ClientOptions {
-                endpoints: mine,
-                attempt_timeout: Duration::from_secs(5),
-                total_timeout: Duration::from_secs(10),
-                consistency: Consistency::Linearizable,
-                follow_leader: routing == Routing::Leader,
-            };
-            let client = Client::with_options(opts)?;
+            let client = routed_client(&endpoints, task, routing, Consistency::Linearizable)?;
             let fleet = fleets[task % fleets.len()].clone();
             let via_leader = routing == Routing::Leader || leader == Some(task % endpoints.len());
             let handle = tokio::spawn(writer(client, fleet, task, warmup_until, until));
