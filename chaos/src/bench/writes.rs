@@ -39,6 +39,11 @@ pub struct WritesArgs {
     /// leader).
     #[arg(long, value_delimiter = ',', default_value = "pinned,leader")]
     pub routing: Vec<Routing>,
+    /// What each client loops on: `update` (UpdateFleetAttributes, a replicated write) or
+    /// `stale-read` (DescribeFleetAttributes answered from the local replica: no Raft, no disk;
+    /// the ceiling of the client and gRPC stack on this machine, for comparison).
+    #[arg(long, value_enum, default_value = "update")]
+    pub op: Op,
     /// Number of fleets the writers update (task k updates fleet k mod N).
     #[arg(long, default_value_t = 8)]
     pub fleets: usize,
@@ -47,6 +52,15 @@ pub struct WritesArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+}
+
+/// The call a benchmark client loops on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Op {
+    /// `update_fleet`: a replicated write.
+    Update,
+    /// `describe_fleet` with stale consistency: a local read.
+    StaleRead,
 }
 
 /// One measured row.
@@ -86,6 +100,7 @@ struct TaskResult {
 
 async fn writer(
     client: Client,
+    op: Op,
     fleet_id: String,
     task: usize,
     warmup_until: Instant,
@@ -104,16 +119,21 @@ async fn writer(
             return res;
         }
         seq += 1;
-        let input = UpdateFleetInput {
-            fleet_id: fleet_id.clone(),
-            name: None,
-            description: Some(format!("bench task {task} write {seq}")),
-            protection_policy: None,
-            resource_creation_limit_policy: None,
-            metric_groups: None,
-            placement_strategy: None,
+        let outcome = match op {
+            Op::Update => {
+                let input = UpdateFleetInput {
+                    fleet_id: fleet_id.clone(),
+                    name: None,
+                    description: Some(format!("bench task {task} write {seq}")),
+                    protection_policy: None,
+                    resource_creation_limit_policy: None,
+                    metric_groups: None,
+                    placement_strategy: None,
+                };
+                client.update_fleet(input).await
+            }
+            Op::StaleRead => client.describe_fleet(&fleet_id).await.map(|_| ()),
         };
-        let outcome = client.update_fleet(input).await;
         if start < warmup_until {
             continue;
         }
@@ -178,10 +198,14 @@ pub async fn run(args: WritesArgs) -> anyhow::Result<()> {
         let leader = cluster.leader_index().await;
         let mut tasks = Vec::new();
         for task in 0..clients {
-            let client = routed_client(&endpoints, task, routing, Consistency::Linearizable)?;
+            let consistency = match args.op {
+                Op::Update => Consistency::Linearizable,
+                Op::StaleRead => Consistency::Stale,
+            };
+            let client = routed_client(&endpoints, task, routing, consistency)?;
             let fleet = fleets[task % fleets.len()].clone();
             let via_leader = routing == Routing::Leader || leader == Some(task % endpoints.len());
-            let handle = tokio::spawn(writer(client, fleet, task, warmup_until, until));
+            let handle = tokio::spawn(writer(client, args.op, fleet, task, warmup_until, until));
             tasks.push((via_leader, handle));
         }
         let mut row = WritesRow {
@@ -226,11 +250,14 @@ pub async fn run(args: WritesArgs) -> anyhow::Result<()> {
 /// The markdown report.
 pub fn render(args: &WritesArgs, binary: &std::path::Path, rows: &[WritesRow]) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "### Write throughput: `update_fleet`, {} nodes\n",
-        args.nodes
-    );
+    let (title, calls) = match args.op {
+        Op::Update => ("Write throughput: `update_fleet`", "writes"),
+        Op::StaleRead => (
+            "Baseline: stale `describe_fleet` reads (local replica, no Raft)",
+            "reads",
+        ),
+    };
+    let _ = writeln!(s, "### {title}, {} nodes\n", args.nodes);
     let _ = writeln!(
         s,
         "gamefleetd {}; {:?} measured per row after {:?} warm-up; {} fleets; routing `pinned`: each \
@@ -244,7 +271,7 @@ pub fn render(args: &WritesArgs, binary: &std::path::Path, rows: &[WritesRow]) -
     );
     let _ = writeln!(
         s,
-        "| routing | clients | writes | errors | writes/s | p50 ms | p90 ms | p99 ms | max ms |"
+        "| routing | clients | {calls} | errors | {calls}/s | p50 ms | p90 ms | p99 ms | max ms |"
     );
     let _ = writeln!(s, "|:--|--:|--:|--:|--:|--:|--:|--:|--:|");
     for r in rows {
@@ -271,7 +298,7 @@ pub fn render(args: &WritesArgs, binary: &std::path::Path, rows: &[WritesRow]) -
     );
     let _ = writeln!(
         s,
-        "| clients | bound to | writes | p50 ms | p90 ms | p99 ms | max ms |"
+        "| clients | bound to | {calls} | p50 ms | p90 ms | p99 ms | max ms |"
     );
     let _ = writeln!(s, "|--:|:--|--:|--:|--:|--:|--:|");
     for r in rows.iter().filter(|r| r.routing == Routing::Pinned) {
