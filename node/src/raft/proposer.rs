@@ -56,7 +56,10 @@ pub struct ForwardBatch {
 
 /// Most commands packed into one log entry.
 pub const MAX_BATCH: usize = 512;
-/// Batches in flight at once.
+/// Batches in flight at once. One: while it commits the queue fills, so the next entry carries
+/// everything that arrived meanwhile. On a CPU-bound node each entry costs an fsync and a
+/// replication round on every replica, so fewer, larger entries win (`bench writes`, 64 clients:
+/// 8.6-9.0k writes/s with one, 7.4-8.3k with two); a single client's latency is the same.
 const MAX_INFLIGHT: usize = 1;
 
 /// Proposer settings.
