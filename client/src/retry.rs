@@ -239,7 +239,11 @@ impl Pool {
                     return Ok(response.into_inner());
                 }
                 Ok(Err(status)) => {
-                    self.note_leader(status.metadata());
+                    // A refusal is an answer too; a node failing transiently may be a deposed
+                    // leader that still names itself, so its hint is not taken.
+                    if transient(&status).is_none() {
+                        self.note_leader(status.metadata());
+                    }
                     status
                 }
                 Err(_) => Status::deadline_exceeded(format!("no answer within {budget:?}")),
@@ -412,7 +416,7 @@ mod tests {
 
     /// One call on `pool` that answers with `leader` named in the metadata (an answer or a
     /// refusal), returning the index the pool prefers afterwards.
-    async fn preferred_after(pool: &Pool, leader: &str, answer: bool) -> usize {
+    async fn preferred_after(pool: &Pool, leader: &str, answer: Result<(), Code>) -> usize {
         let policy = RetryPolicy {
             attempt_timeout: Duration::from_millis(200),
             total_timeout: Duration::from_secs(1),
@@ -422,14 +426,17 @@ mod tests {
             .call(policy, "UpdateFleetAttributes", (), |_channel, _request| {
                 let leader = leader.clone();
                 async move {
-                    if answer {
-                        let mut r = Response::new(());
-                        r.metadata_mut().insert(LEADER_METADATA_KEY, leader);
-                        Ok(r)
-                    } else {
-                        let mut s = Status::not_found("no such fleet");
-                        s.metadata_mut().insert(LEADER_METADATA_KEY, leader);
-                        Err(s)
+                    match answer {
+                        Ok(()) => {
+                            let mut r = Response::new(());
+                            r.metadata_mut().insert(LEADER_METADATA_KEY, leader);
+                            Ok(r)
+                        }
+                        Err(code) => {
+                            let mut s = Status::new(code, "refused");
+                            s.metadata_mut().insert(LEADER_METADATA_KEY, leader);
+                            Err(s)
+                        }
                     }
                 }
             })
@@ -448,18 +455,22 @@ mod tests {
             .unwrap()
             .follow_leader(true);
         assert_eq!(pool.preferred(), 0);
-        assert_eq!(preferred_after(&pool, "127.0.0.1:11", true).await, 2);
+        assert_eq!(preferred_after(&pool, "127.0.0.1:11", Ok(())).await, 2);
         // A refusal names the leader too.
-        assert_eq!(preferred_after(&pool, "127.0.0.1:10", false).await, 1);
+        let not_found = Err(Code::NotFound);
+        assert_eq!(preferred_after(&pool, "127.0.0.1:10", not_found).await, 1);
         // A leader that is not one of the endpoints changes nothing: the node that answered
         // (the preferred one) stays first.
-        assert_eq!(preferred_after(&pool, "10.9.9.9:7400", true).await, 1);
+        assert_eq!(preferred_after(&pool, "10.9.9.9:7400", Ok(())).await, 1);
+        // A transient failure (a deposed leader naming itself) is no hint.
+        let unavailable = Err(Code::Unavailable);
+        assert_eq!(preferred_after(&pool, "127.0.0.1:11", unavailable).await, 1);
 
         // Off, the pool keeps to the node that answered.
         let pool = Pool::new(&addrs, Duration::from_millis(200))
             .unwrap()
             .follow_leader(false);
-        assert_eq!(preferred_after(&pool, "127.0.0.1:11", true).await, 0);
+        assert_eq!(preferred_after(&pool, "127.0.0.1:11", Ok(())).await, 0);
     }
 
     #[test]
