@@ -657,6 +657,7 @@ impl Cluster {
             total_timeout: Duration::from_secs(20),
             consistency: Consistency::Linearizable,
             follow_leader: true,
+            batch: false,
         }
     }
 
@@ -679,6 +680,7 @@ impl Cluster {
             total_timeout: Duration::from_millis(2500),
             consistency: Consistency::Linearizable,
             follow_leader: true,
+            batch: false,
         };
         let client = Client::with_options(opts)?;
         let st = tokio::time::timeout(Duration::from_secs(5), client.cluster_status())

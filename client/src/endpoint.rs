@@ -1,5 +1,6 @@
 //! Node addresses: normalizing what users type (`host:port` or
-//! `http://host:port`) and the lazily connected tonic channel of each node.
+//! `http://host:port`), and the lazily connected tonic channel and batching queue of each
+//! node.
 //!
 //! NB: a tonic `Channel` spawns its worker task when it is built, which needs
 //! a Tokio runtime. The channel is therefore built on first use (inside an
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use tonic::transport::{Channel, Endpoint, Uri};
 
+use crate::batch::Batcher;
 use crate::error::ClientError;
 
 /// How long a TCP connect to one node may take.
@@ -52,12 +54,13 @@ pub(crate) fn normalize(raw: &str) -> Result<String, ClientError> {
     }
 }
 
-/// One node the client talks to: its address and its lazily built channel.
+/// One node the client talks to: its address, its lazily built channel and batching queue.
 pub(crate) struct Target {
     /// The normalized `host:port`.
     pub(crate) addr: String,
     endpoint: Endpoint,
     channel: OnceLock<Channel>,
+    batcher: OnceLock<Batcher>,
 }
 
 impl Target {
@@ -75,6 +78,7 @@ impl Target {
             addr,
             endpoint,
             channel: OnceLock::new(),
+            batcher: OnceLock::new(),
         })
     }
 
@@ -83,6 +87,14 @@ impl Target {
     pub(crate) fn channel(&self) -> Channel {
         self.channel
             .get_or_init(|| self.endpoint.connect_lazy())
+            .clone()
+    }
+
+    /// The node's batching queue (see `batch`), started on first use over the node's
+    /// channel. Must be called inside a Tokio runtime.
+    pub(crate) fn batcher(&self) -> Batcher {
+        self.batcher
+            .get_or_init(|| Batcher::start(self.channel()))
             .clone()
     }
 }

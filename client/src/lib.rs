@@ -26,6 +26,7 @@
 
 #![warn(missing_docs)]
 
+mod batch;
 mod client;
 mod convert;
 mod endpoint;

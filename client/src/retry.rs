@@ -29,6 +29,7 @@ use tokio::time::Instant;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status};
 
+use crate::batch::Batchable;
 use crate::endpoint::Target;
 use crate::error::{ClientError, EXCEPTION_METADATA_KEY, ErrorKind};
 
@@ -142,6 +143,8 @@ impl Backoff {
 /// The nodes one client talks to, and which of them answered last.
 pub(crate) struct Pool {
     targets: Vec<Target>,
+    /// Send batchable calls through each node's batching queue (`batch`).
+    batching: bool,
     /// Index of the node to try first: the leader the last answer named, when it is one of
     /// the targets and `follow_leader` is on; otherwise the last node that answered.
     preferred: AtomicUsize,
@@ -162,6 +165,7 @@ impl Pool {
             targets,
             preferred: AtomicUsize::new(0),
             follow_leader: false,
+            batching: false,
         })
     }
 
@@ -169,6 +173,12 @@ impl Pool {
     /// [`LEADER_METADATA_KEY`]), when it is one of the targets.
     pub(crate) fn follow_leader(mut self, on: bool) -> Pool {
         self.follow_leader = on;
+        self
+    }
+
+    /// Makes the pool send batchable calls in batches (see `batch`).
+    pub(crate) fn batching(mut self, on: bool) -> Pool {
+        self.batching = on;
         self
     }
 
@@ -214,6 +224,48 @@ impl Pool {
         F: FnMut(Channel, Request<Req>) -> Fut,
         Fut: Future<Output = Result<Response<Resp>, Status>>,
     {
+        self.call_on(policy, op, req, |target, r| rpc(target.channel(), r))
+            .await
+    }
+
+    /// [`Pool::call`] for an operation the `Batch` service carries: with batching on, every
+    /// attempt goes through the node's batching queue instead of its own RPC (same retries,
+    /// timeouts and leader hint); with it off, `rpc` sends it alone.
+    pub(crate) async fn call_batchable<Req, F, Fut>(
+        &self,
+        policy: RetryPolicy,
+        op: &'static str,
+        req: Req,
+        rpc: F,
+    ) -> Result<Req::Resp, ClientError>
+    where
+        Req: Clone + Batchable,
+        F: FnMut(Channel, Request<Req>) -> Fut,
+        Fut: Future<Output = Result<Response<Req::Resp>, Status>>,
+    {
+        if !self.batching {
+            return self.call(policy, op, req, rpc).await;
+        }
+        self.call_on(policy, op, req, |target, r| {
+            let batcher = target.batcher();
+            async move { batcher.call(r.into_inner()).await }
+        })
+        .await
+    }
+
+    /// The retry loop itself: `rpc` makes one attempt on the given node.
+    async fn call_on<Req, Resp, F, Fut>(
+        &self,
+        policy: RetryPolicy,
+        op: &'static str,
+        req: Req,
+        mut rpc: F,
+    ) -> Result<Resp, ClientError>
+    where
+        Req: Clone,
+        F: FnMut(&Target, Request<Req>) -> Fut,
+        Fut: Future<Output = Result<Response<Resp>, Status>>,
+    {
         let start = Instant::now();
         let deadline = start + policy.total_timeout;
         let n = self.targets.len();
@@ -232,7 +284,7 @@ impl Pool {
                 .min(deadline.saturating_duration_since(Instant::now()));
             let mut request = Request::new(req.clone());
             request.set_timeout(budget);
-            let status = match tokio::time::timeout(budget, rpc(target.channel(), request)).await {
+            let status = match tokio::time::timeout(budget, rpc(target, request)).await {
                 Ok(Ok(response)) => {
                     self.preferred.store(index, Ordering::Relaxed);
                     self.note_leader(response.metadata());

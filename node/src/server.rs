@@ -12,6 +12,7 @@ use openraft::{ServerState, SnapshotPolicy};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::admin::AdminService;
+use crate::api::batch::BatchService;
 use crate::api::gamelift::GameLiftService;
 use crate::api::peer::PeerService;
 use crate::cluster::{self, identity::Identity};
@@ -222,6 +223,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
     let stop = CancellationToken::new();
     let server = {
         use pb::admin_server::AdminServer;
+        use pb::batch_server::BatchServer;
         use pb::game_lift_server::GameLiftServer;
         use pb::raft_peer_server::RaftPeerServer;
         let stop = stop.clone();
@@ -231,6 +233,9 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
             .tcp_nodelay(true)
             .layer(tower::util::MapResponseLayer::new(move |r| hint.stamp(r)))
             .add_service(GameLiftServer::new(GameLiftService { node: node.clone() }))
+            .add_service(BatchServer::new(BatchService {
+                gamelift: GameLiftService { node: node.clone() },
+            }))
             .add_service(AdminServer::new(AdminService { node: node.clone() }))
             .add_service(
                 RaftPeerServer::new(PeerService { node: node.clone() })

@@ -1,8 +1,16 @@
 //! Game server executables for the hosting tests: the sdk crate's example servers (`minimal`,
 //! `chat`; built on demand when this test run did not build them) and small scripts that
-//! misbehave on purpose; plus `/proc` checks on the processes a node runs.
+//! misbehave on purpose; `/proc` checks on the processes a node runs; and fleets of them that
+//! are ACTIVE with every process ready.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use gamefleet_chaos::Cluster;
+use gamefleet_client::{
+    Client, CreateFleetInput, FleetStatus, InstanceCounts, PlacementStrategy, RuntimeConfiguration,
+    ServerProcess,
+};
 
 /// The path of an sdk example server (`minimal` or `chat`); see [`gamefleet_chaos::examples`].
 pub fn example(name: &str) -> PathBuf {
@@ -58,4 +66,69 @@ pub fn env_of(pid: u32, key: &str) -> Option<String> {
         let (k, v) = kv.split_once('=')?;
         (k == key).then(|| v.to_string())
     })
+}
+
+/// A fleet running `per_node` copies of example `server` on each of `nodes` nodes, spreading
+/// sessions over the nodes.
+pub fn fleet_of(
+    name: &str,
+    server: &str,
+    extra: &str,
+    per_node: i32,
+    nodes: i32,
+    activation_timeout_s: Option<i32>,
+) -> CreateFleetInput {
+    let path = example(server);
+    CreateFleetInput {
+        name: name.to_owned(),
+        runtime_configuration: Some(RuntimeConfiguration {
+            server_processes: vec![ServerProcess {
+                launch_path: path.to_str().unwrap_or_default().to_owned(),
+                parameters: Some(format!("--port {{port}}{extra}")),
+                concurrent_executions: per_node,
+            }],
+            max_concurrent_game_session_activations: None,
+            game_session_activation_timeout_seconds: activation_timeout_s,
+        }),
+        instances: Some(InstanceCounts {
+            desired: nodes,
+            minimum: 0,
+            maximum: nodes,
+            active: 0,
+        }),
+        placement_strategy: Some(PlacementStrategy::Spread),
+        ..Default::default()
+    }
+}
+
+/// Creates the fleet and waits until it is ACTIVE with `ready` ready processes.
+pub async fn active_fleet(
+    cluster: &Cluster,
+    client: &Client,
+    input: CreateFleetInput,
+    ready: usize,
+) -> anyhow::Result<String> {
+    let fleet = client.create_fleet(input).await?;
+    let id = fleet.fleet_id.clone();
+    cluster
+        .wait_until(
+            Duration::from_secs(60),
+            &format!("fleet {id} ACTIVE with {ready} ready processes"),
+            cluster.running(),
+            || async {
+                let f = client.describe_fleet(&id).await?;
+                let ps = client.describe_fleet_processes(&id).await?;
+                let n = ps
+                    .iter()
+                    .filter(|p| p.status == "ACTIVE" && p.health == "HEALTHY")
+                    .count();
+                if f.status == FleetStatus::Active && n == ready {
+                    Ok(Some(()))
+                } else {
+                    anyhow::bail!("fleet {:?}, {n} ready", f.status)
+                }
+            },
+        )
+        .await?;
+    Ok(id)
 }

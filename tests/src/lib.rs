@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use gamefleet_chaos::exec::Outcome;
 use gamefleet_chaos::{Cluster, ClusterBuilder};
-use gamefleet_client::{ClientError, CreateFleetInput, ErrorKind, UpdateFleetInput};
+use gamefleet_client::{Client, ClientError, CreateFleetInput, ErrorKind, UpdateFleetInput};
 
 /// Runs `body` with a time limit; panics with the error (or the limit) so that clusters owned
 /// by the caller are dropped during the unwind and print their node logs.
@@ -39,6 +39,32 @@ pub fn fleet(name: &str) -> CreateFleetInput {
         description: Some(format!("{name} (e2e)")),
         ..Default::default()
     }
+}
+
+/// `n` concurrent CreatePlayerSession calls for `game_session_id` (player ids `p0`, `p1`, ...),
+/// call `i` through `clients[i mod len]`; returns how many succeeded, how many got
+/// GameSessionFull, and every other error.
+pub async fn reserve_concurrently(
+    clients: &[Client],
+    game_session_id: &str,
+    n: usize,
+) -> anyhow::Result<(usize, usize, Vec<String>)> {
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let c = clients[i % clients.len()].clone();
+            let id = game_session_id.to_owned();
+            tokio::spawn(async move { c.create_player_session(&id, &format!("p{i}"), None).await })
+        })
+        .collect();
+    let (mut ok, mut full, mut other) = (0, 0, Vec::new());
+    for t in tasks {
+        match t.await? {
+            Ok(_) => ok += 1,
+            Err(e) if e.kind == ErrorKind::GameSessionFull => full += 1,
+            Err(e) => other.push(e.to_string()),
+        }
+    }
+    Ok((ok, full, other))
 }
 
 /// An update that sets only the description.

@@ -20,83 +20,16 @@ use std::time::{Duration, Instant};
 
 use gamefleet_chaos::{Cluster, ClusterBuilder};
 use gamefleet_client::{
-    Client, CreateFleetInput, CreateGameSessionInput, DescribePlayerSessionsInput, ErrorKind,
-    FleetOrAlias, FleetStatus, GameSession, GameSessionStatus, GameSessionStatusReason,
-    InstanceCounts, PlacementStrategy, PlayerSessionCreationPolicy, PlayerSessionSelector,
-    PlayerSessionStatus, RuntimeConfiguration, ServerProcess, TerminationMode,
-    UpdateGameSessionInput,
+    Client, CreateGameSessionInput, DescribePlayerSessionsInput, ErrorKind, FleetOrAlias,
+    GameSession, GameSessionStatus, GameSessionStatusReason, PlayerSessionCreationPolicy,
+    PlayerSessionSelector, PlayerSessionStatus, TerminationMode, UpdateGameSessionInput,
 };
-use gamefleet_tests::game_servers::{alive, example};
-use gamefleet_tests::{start, within};
+use gamefleet_tests::game_servers::{active_fleet, alive, fleet_of};
+use gamefleet_tests::{reserve_concurrently, start, within};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-
-/// A fleet running `per_node` copies of example `server` on each of `nodes` nodes, spreading
-/// sessions over the nodes.
-fn fleet_of(
-    name: &str,
-    server: &str,
-    extra: &str,
-    per_node: i32,
-    nodes: i32,
-    activation_timeout_s: Option<i32>,
-) -> CreateFleetInput {
-    let path = example(server);
-    CreateFleetInput {
-        name: name.to_owned(),
-        runtime_configuration: Some(RuntimeConfiguration {
-            server_processes: vec![ServerProcess {
-                launch_path: path.to_str().unwrap_or_default().to_owned(),
-                parameters: Some(format!("--port {{port}}{extra}")),
-                concurrent_executions: per_node,
-            }],
-            max_concurrent_game_session_activations: None,
-            game_session_activation_timeout_seconds: activation_timeout_s,
-        }),
-        instances: Some(InstanceCounts {
-            desired: nodes,
-            minimum: 0,
-            maximum: nodes,
-            active: 0,
-        }),
-        placement_strategy: Some(PlacementStrategy::Spread),
-        ..Default::default()
-    }
-}
-
-/// Creates the fleet and waits until it is ACTIVE with `ready` ready processes.
-async fn active_fleet(
-    cluster: &Cluster,
-    client: &Client,
-    input: CreateFleetInput,
-    ready: usize,
-) -> anyhow::Result<String> {
-    let fleet = client.create_fleet(input).await?;
-    let id = fleet.fleet_id.clone();
-    cluster
-        .wait_until(
-            Duration::from_secs(60),
-            &format!("fleet {id} ACTIVE with {ready} ready processes"),
-            cluster.running(),
-            || async {
-                let f = client.describe_fleet(&id).await?;
-                let ps = client.describe_fleet_processes(&id).await?;
-                let n = ps
-                    .iter()
-                    .filter(|p| p.status == "ACTIVE" && p.health == "HEALTHY")
-                    .count();
-                if f.status == FleetStatus::Active && n == ready {
-                    Ok(Some(()))
-                } else {
-                    anyhow::bail!("fleet {:?}, {n} ready", f.status)
-                }
-            },
-        )
-        .await?;
-    Ok(id)
-}
 
 fn session_input(fleet_id: &str, max_players: i32) -> CreateGameSessionInput {
     CreateGameSessionInput::new(FleetOrAlias::fleet(fleet_id), max_players)
@@ -225,23 +158,7 @@ async fn sessions_host_real_players_without_double_booking() {
         let clients: Vec<Client> = (0..3)
             .map(|i| cluster.client_for(i))
             .collect::<Result<_, _>>()?;
-        let tasks: Vec<_> = (0..50)
-            .map(|i| {
-                let c = clients[i % 3].clone();
-                let id = room.game_session_id.clone();
-                tokio::spawn(
-                    async move { c.create_player_session(&id, &format!("p{i}"), None).await },
-                )
-            })
-            .collect();
-        let (mut ok, mut full, mut other) = (0, 0, Vec::new());
-        for t in tasks {
-            match t.await? {
-                Ok(_) => ok += 1,
-                Err(e) if e.kind == ErrorKind::GameSessionFull => full += 1,
-                Err(e) => other.push(e.to_string()),
-            }
-        }
+        let (ok, full, other) = reserve_concurrently(&clients, &room.game_session_id, 50).await?;
         assert_eq!((ok, full), (8, 42), "other errors: {other:?}");
         let statuses = player_statuses(&client, &room.game_session_id).await?;
         assert_eq!(statuses.len(), 8, "{statuses:?}");

@@ -133,6 +133,7 @@ pub async fn run(args: FailoverArgs) -> anyhow::Result<()> {
                 total_timeout: Duration::from_secs(60),
                 consistency: Consistency::Linearizable,
                 follow_leader: true,
+                batch: false,
             })?;
             tasks.push(tokio::spawn(writer(
                 client,

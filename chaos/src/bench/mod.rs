@@ -167,13 +167,49 @@ impl Routing {
     }
 }
 
+/// How a benchmark's concurrent clients reach the cluster.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientSetup {
+    /// Which node each client sends to.
+    pub routing: Routing,
+    /// Client handles (connections per node) the clients share; 0: one per client.
+    pub conns: usize,
+    /// Client-side batching (`ClientOptions::batch`).
+    pub batch: bool,
+}
+
+/// One client per task, `tasks` of them, over at most `conns` connections per node (as etcd's
+/// benchmark tool's `--clients` and `--conns`): task `k` uses client handle `k mod conns`, and
+/// tasks that share a handle share its HTTP/2 connections (the client library multiplexes
+/// concurrent calls on one handle, as a backend that clones one `Client` into its request
+/// handlers does). `conns` of 0, or at least `tasks`, gives every task its own connection.
+pub fn routed_clients(
+    endpoints: &[String],
+    tasks: usize,
+    setup: ClientSetup,
+    consistency: Consistency,
+) -> anyhow::Result<Vec<Client>> {
+    let ClientSetup {
+        routing,
+        conns,
+        batch,
+    } = setup;
+    let conns = if conns == 0 { tasks } else { conns.min(tasks) }.max(1);
+    let handles = (0..conns)
+        .map(|k| routed_client(endpoints, k, routing, consistency, batch))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((0..tasks).map(|k| handles[k % conns].clone()).collect())
+}
+
 /// Client `task`'s client under `routing`: `Pinned` knows node `task mod n` only; `Leader` knows
-/// every node (starting with `task mod n`) and follows the leader hint.
+/// every node (starting with `task mod n`) and follows the leader hint. With `batch`, the client
+/// batches concurrent calls (`ClientOptions::batch`).
 pub fn routed_client(
     endpoints: &[String],
     task: usize,
     routing: Routing,
     consistency: Consistency,
+    batch: bool,
 ) -> anyhow::Result<Client> {
     let n = endpoints.len().max(1);
     let mine = match routing {
@@ -190,5 +226,6 @@ pub fn routed_client(
         total_timeout: Duration::from_secs(10),
         consistency,
         follow_leader: routing == Routing::Leader,
+        batch,
     })?)
 }

@@ -46,7 +46,8 @@ use gamefleet_client::{
 use hdrhistogram::Histogram;
 
 use super::{
-    ClusterArgs, Routing, describe_binary, emit, ms, parse_duration, quantile, routed_client,
+    ClientSetup, ClusterArgs, Routing, describe_binary, emit, ms, parse_duration, quantile,
+    routed_clients,
 };
 use crate::cluster::Cluster;
 
@@ -92,6 +93,16 @@ pub struct SessionsArgs {
     /// Concurrent clients of the reservation phase.
     #[arg(long, default_value_t = 64)]
     pub reserve_clients: usize,
+    /// Connections per node the clients of the throughput and reservation phases share (client
+    /// k uses client handle k mod N, as etcd's benchmark tool's `--conns`); 0: every client has
+    /// its own connection.
+    #[arg(long, default_value_t = 0)]
+    pub conns: usize,
+    /// Client batching in the throughput and reservation phases (`ClientOptions::batch`:
+    /// concurrent calls on one client handle to the same node travel in one `Batch` RPC; packs
+    /// calls only when handles are shared, see `--conns`).
+    #[arg(long)]
+    pub batch: bool,
     /// Length of the reservation phase (e.g. 10s, 500ms, 1m).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub duration: Duration,
@@ -106,6 +117,15 @@ pub struct SessionsArgs {
 }
 
 impl SessionsArgs {
+    /// How the clients of the concurrent phases connect.
+    fn client_setup(&self) -> ClientSetup {
+        ClientSetup {
+            routing: self.routing,
+            conns: self.conns,
+            batch: self.batch,
+        }
+    }
+
     /// Processes in the warm pool.
     fn pool(&self) -> usize {
         self.fleets * self.per_node * self.nodes
@@ -135,6 +155,21 @@ fn routing_words(r: Routing) -> &'static str {
     }
 }
 
+/// How the report describes the clients' connections and batching.
+fn conns_words(clients: usize, conns: usize, batch: bool) -> String {
+    let conns = if conns == 0 || conns >= clients {
+        "each client with its own connection".to_owned()
+    } else {
+        format!("the clients sharing {conns} client handles (connections per node)")
+    };
+    let batch = if batch {
+        "client batching on"
+    } else {
+        "no client batching"
+    };
+    format!("{conns}, {batch}")
+}
+
 /// A client bound to `endpoint` only, with the writes benchmark's timeouts.
 fn pinned_client(endpoint: &str, consistency: Consistency) -> anyhow::Result<Client> {
     Ok(Client::with_options(ClientOptions {
@@ -143,6 +178,7 @@ fn pinned_client(endpoint: &str, consistency: Consistency) -> anyhow::Result<Cli
         total_timeout: Duration::from_secs(10),
         consistency,
         follow_leader: true,
+        batch: false,
     })?)
 }
 
@@ -541,14 +577,15 @@ async fn throughput_phase(
     endpoints: &[String],
     fleets: &[String],
     clients: usize,
-    routing: Routing,
+    setup: ClientSetup,
 ) -> anyhow::Result<(PlacementThroughput, Vec<GameSession>)> {
     let fleets = Arc::new(fleets.to_vec());
-    let mut tasks = Vec::new();
-    for task in 0..clients {
-        let client = routed_client(endpoints, task, routing, Consistency::Linearizable)?;
-        tasks.push((client, task));
-    }
+    let tasks: Vec<(Client, usize)> =
+        routed_clients(endpoints, clients, setup, Consistency::Linearizable)?
+            .into_iter()
+            .enumerate()
+            .map(|(task, client)| (client, task))
+            .collect();
     connect_all(tasks.iter().map(|(c, _)| c), &fleets[0]).await?;
     let start = Instant::now();
     let deadline = start + PLACE_LIMIT;
@@ -753,7 +790,7 @@ async fn reservation_phase(
     sessions: &[String],
     clients: usize,
     duration: Duration,
-    routing: Routing,
+    setup: ClientSetup,
 ) -> anyhow::Result<Reservations> {
     let mut shares: Vec<Vec<String>> = vec![Vec::new(); clients];
     if sessions.len() >= clients {
@@ -765,11 +802,13 @@ async fn reservation_phase(
             share.push(sessions[k % sessions.len()].clone());
         }
     }
-    let mut tasks = Vec::new();
-    for (task, share) in shares.into_iter().enumerate() {
-        let client = routed_client(endpoints, task, routing, Consistency::Linearizable)?;
-        tasks.push((client, share, task));
-    }
+    let handles = routed_clients(endpoints, clients, setup, Consistency::Linearizable)?;
+    let tasks: Vec<(Client, Vec<String>, usize)> = handles
+        .into_iter()
+        .zip(shares)
+        .enumerate()
+        .map(|(task, (client, share))| (client, share, task))
+        .collect();
     connect_all(tasks.iter().map(|(c, _, _)| c), fleet).await?;
     let start = Instant::now();
     let until = start + duration;
@@ -1000,8 +1039,13 @@ async fn measure(
         "throughput: {} clients until the pool is used up",
         args.clients
     );
-    let (throughput, placed) =
-        throughput_phase(&endpoints, &fleets, args.clients.max(1), args.routing).await?;
+    let (throughput, placed) = throughput_phase(
+        &endpoints,
+        &fleets,
+        args.clients.max(1),
+        args.client_setup(),
+    )
+    .await?;
     let t3 = probe.sample();
     cpu.push(cpu_use("2: placement, concurrent", t2, t3));
     for e in &throughput.samples {
@@ -1050,7 +1094,7 @@ async fn measure(
         &ids,
         args.reserve_clients.max(1),
         args.duration,
-        args.routing,
+        args.client_setup(),
     )
     .await?;
     let t5 = probe.sample();
@@ -1168,10 +1212,11 @@ pub fn render(args: &SessionsArgs, binary: &Path, r: &SessionsReport) -> String 
     let placed_per_s = t.placed as f64 / t.elapsed.as_secs_f64().max(1e-9);
     let _ = writeln!(
         s,
-        "\n**Placement throughput** ({} clients, {}, creating sessions round-robin over the fleets \
+        "\n**Placement throughput** ({} clients, {}, {}, creating sessions round-robin over the fleets \
          until every fleet answers FleetCapacityExceeded; placed/s = placed / time to the last \
          success):\n",
         args.clients.max(1),
+        conns_words(args.clients.max(1), args.conns, args.batch),
         routing_words(args.routing)
     );
     let _ = writeln!(
@@ -1206,10 +1251,11 @@ pub fn render(args: &SessionsArgs, binary: &Path, r: &SessionsReport) -> String 
     let per_s = q.ok as f64 / q.elapsed.as_secs_f64().max(1e-9);
     let _ = writeln!(
         s,
-        "\n**Player session reservations** ({} clients, {}, each cycling over its own share of \
+        "\n**Player session reservations** ({} clients, {}, {}, each cycling over its own share of \
          the {pool} ACTIVE sessions; one CreatePlayerSession per call, unique player ids; \
          {:?}):\n",
         args.reserve_clients.max(1),
+        conns_words(args.reserve_clients.max(1), args.conns, args.batch),
         routing_words(args.routing),
         args.duration
     );

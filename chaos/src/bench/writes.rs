@@ -17,7 +17,9 @@ use anyhow::Context;
 use gamefleet_client::{Client, Consistency, CreateFleetInput, UpdateFleetInput};
 use hdrhistogram::Histogram;
 
-use super::{ClusterArgs, Routing, describe_binary, emit, ms, parse_duration, routed_client};
+use super::{
+    ClientSetup, ClusterArgs, Routing, describe_binary, emit, ms, parse_duration, routed_clients,
+};
 
 /// Options of `bench writes`.
 #[derive(Debug, Clone, clap::Args)]
@@ -39,6 +41,17 @@ pub struct WritesArgs {
     /// leader).
     #[arg(long, value_delimiter = ',', default_value = "pinned,leader")]
     pub routing: Vec<Routing>,
+    /// Comma-separated connection counts, one set of rows each: the clients share this many
+    /// client handles (connections per node), client k using handle k mod N, as etcd's
+    /// benchmark tool's `--conns`. 0: every client has its own connection.
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    pub conns: Vec<usize>,
+    /// Comma-separated client batching settings, one set of rows each: `off` (every call its
+    /// own RPC) and `on` (`ClientOptions::batch`: concurrent calls on one client handle to the
+    /// same node travel in one `Batch` RPC; only packs calls when handles are shared, see
+    /// `--conns`).
+    #[arg(long, value_delimiter = ',', default_value = "off")]
+    pub batch: Vec<Batching>,
     /// What each client loops on: `update` (UpdateFleetAttributes, a replicated write) or
     /// `stale-read` (DescribeFleetAttributes answered from the local replica: no Raft, no disk;
     /// the ceiling of the client and gRPC stack on this machine, for comparison).
@@ -52,6 +65,24 @@ pub struct WritesArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+}
+
+/// Whether the clients batch their concurrent calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Batching {
+    /// Every call is its own RPC.
+    Off,
+    /// `ClientOptions::batch`.
+    On,
+}
+
+impl Batching {
+    fn as_str(self) -> &'static str {
+        match self {
+            Batching::Off => "off",
+            Batching::On => "on",
+        }
+    }
 }
 
 /// The call a benchmark client loops on.
@@ -70,6 +101,10 @@ pub struct WritesRow {
     pub routing: Routing,
     /// Concurrent clients.
     pub clients: usize,
+    /// Connections per node the clients shared (equal to `clients` when each had its own).
+    pub conns: usize,
+    /// Whether the clients batched their calls.
+    pub batch: Batching,
     /// Acknowledged writes.
     pub ok: u64,
     /// Failed writes (after the client's retries).
@@ -182,13 +217,22 @@ pub async fn run(args: WritesArgs) -> anyhow::Result<()> {
     }
     let endpoints = cluster.endpoints();
     let mut rows = Vec::new();
-    for (routing, clients) in args
-        .routing
-        .iter()
-        .flat_map(|&r| args.clients.iter().map(move |&c| (r, c.max(1))))
-    {
+    let mut combos: Vec<(Routing, Batching, usize, usize)> = Vec::new();
+    for &routing in &args.routing {
+        for &batch in &args.batch {
+            for &k in &args.conns {
+                for &c in &args.clients {
+                    let c = c.max(1);
+                    combos.push((routing, batch, c, if k == 0 { c } else { k.min(c) }));
+                }
+            }
+        }
+    }
+    for (routing, batch, clients, conns) in combos {
         eprintln!(
-            "{clients} clients, routing {}: {:?} warm-up, {:?} measured",
+            "{clients} clients over {conns} connections, batching {}, routing {}: {:?} warm-up, \
+             {:?} measured",
+            batch.as_str(),
             routing.as_str(),
             args.warmup,
             args.duration
@@ -196,21 +240,33 @@ pub async fn run(args: WritesArgs) -> anyhow::Result<()> {
         let warmup_until = Instant::now() + args.warmup;
         let until = warmup_until + args.duration;
         let leader = cluster.leader_index().await;
+        let consistency = match args.op {
+            Op::Update => Consistency::Linearizable,
+            Op::StaleRead => Consistency::Stale,
+        };
+        let handles = routed_clients(
+            &endpoints,
+            clients,
+            ClientSetup {
+                routing,
+                conns,
+                batch: batch == Batching::On,
+            },
+            consistency,
+        )?;
         let mut tasks = Vec::new();
-        for task in 0..clients {
-            let consistency = match args.op {
-                Op::Update => Consistency::Linearizable,
-                Op::StaleRead => Consistency::Stale,
-            };
-            let client = routed_client(&endpoints, task, routing, consistency)?;
+        for (task, client) in handles.into_iter().enumerate() {
             let fleet = fleets[task % fleets.len()].clone();
-            let via_leader = routing == Routing::Leader || leader == Some(task % endpoints.len());
+            let node = (task % conns) % endpoints.len().max(1);
+            let via_leader = routing == Routing::Leader || leader == Some(node);
             let handle = tokio::spawn(writer(client, args.op, fleet, task, warmup_until, until));
             tasks.push((via_leader, handle));
         }
         let mut row = WritesRow {
             routing,
             clients,
+            conns,
+            batch,
             ok: 0,
             errors: 0,
             elapsed: Duration::ZERO,
@@ -271,17 +327,19 @@ pub fn render(args: &WritesArgs, binary: &std::path::Path, rows: &[WritesRow]) -
     );
     let _ = writeln!(
         s,
-        "| routing | clients | {calls} | errors | {calls}/s | p50 ms | p90 ms | p99 ms | max ms |"
+        "| routing | clients | conns | batching | {calls} | errors | {calls}/s | p50 ms | p90 ms | p99 ms | max ms |"
     );
-    let _ = writeln!(s, "|:--|--:|--:|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(s, "|:--|--:|--:|:--|--:|--:|--:|--:|--:|--:|--:|");
     for r in rows {
         let secs = r.elapsed.as_secs_f64().max(1e-9);
         let h = &r.latency;
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {:.0} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {:.0} | {} | {} | {} | {} |",
             r.routing.as_str(),
             r.clients,
+            r.conns,
+            r.batch.as_str(),
             r.ok,
             r.errors,
             r.ok as f64 / secs,
@@ -298,9 +356,9 @@ pub fn render(args: &WritesArgs, binary: &std::path::Path, rows: &[WritesRow]) -
     );
     let _ = writeln!(
         s,
-        "| clients | bound to | {calls} | p50 ms | p90 ms | p99 ms | max ms |"
+        "| clients | conns | batching | bound to | {calls} | p50 ms | p90 ms | p99 ms | max ms |"
     );
-    let _ = writeln!(s, "|--:|:--|--:|--:|--:|--:|--:|");
+    let _ = writeln!(s, "|--:|--:|:--|:--|--:|--:|--:|--:|--:|");
     for r in rows.iter().filter(|r| r.routing == Routing::Pinned) {
         for (role, h) in [("leader", &r.via_leader), ("follower", &r.via_follower)] {
             if h.is_empty() {
@@ -308,8 +366,10 @@ pub fn render(args: &WritesArgs, binary: &std::path::Path, rows: &[WritesRow]) -
             }
             let _ = writeln!(
                 s,
-                "| {} | {role} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {role} | {} | {} | {} | {} | {} |",
                 r.clients,
+                r.conns,
+                r.batch.as_str(),
                 h.len(),
                 ms(h.value_at_quantile(0.50)),
                 ms(h.value_at_quantile(0.90)),

@@ -42,7 +42,7 @@ impl Client {
         let resp = self
             .inner
             .pool
-            .call(
+            .call_batchable(
                 self.inner.policy,
                 "CreateGameSession",
                 req,
@@ -95,7 +95,7 @@ impl Client {
         let resp = self
             .inner
             .pool
-            .call(
+            .call_batchable(
                 self.inner.policy,
                 "DescribeGameSessions",
                 req,
@@ -193,7 +193,7 @@ impl Client {
         let resp = self
             .inner
             .pool
-            .call(
+            .call_batchable(
                 self.inner.policy,
                 "UpdateGameSession",
                 req,
@@ -220,7 +220,7 @@ impl Client {
         let resp = self
             .inner
             .pool
-            .call(
+            .call_batchable(
                 self.inner.policy,
                 "TerminateGameSession",
                 req,
@@ -308,7 +308,7 @@ impl Client {
         let resp = self
             .inner
             .pool
-            .call(
+            .call_batchable(
                 self.inner.policy,
                 "CreatePlayerSession",
                 req,
@@ -342,7 +342,7 @@ impl Client {
         let resp = self
             .inner
             .pool
-            .call(
+            .call_batchable(
                 self.inner.policy,
                 "CreatePlayerSessions",
                 req,
@@ -375,7 +375,7 @@ impl Client {
         let resp = self
             .inner
             .pool
-            .call(
+            .call_batchable(
                 self.inner.policy,
                 "DescribePlayerSessions",
                 req,

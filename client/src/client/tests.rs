@@ -2,8 +2,10 @@
 //! `Admin` servers on 127.0.0.1:0): retries and their limits, idempotency
 //! tokens across retries, endpoint failover, paging, read consistency, and
 //! the requests the fleet hosting calls send. The fake's game session,
-//! player session and alias RPCs, and their tests, are in `sessions`.
+//! player session and alias RPCs, and their tests, are in `sessions`; client-side batching
+//! against a fake `Batch` service is in `batch`.
 
+mod batch;
 mod sessions;
 
 use std::net::SocketAddr;
@@ -618,6 +620,7 @@ fn client(endpoints: Vec<String>, attempt: Duration, total: Duration) -> Client 
         total_timeout: total,
         consistency: Consistency::Linearizable,
         follow_leader: true,
+        batch: false,
     })
     .unwrap()
 }

@@ -100,6 +100,21 @@ impl From<ApiError> for tonic::Status {
     }
 }
 
+/// A status as one call's error inside a `Batch` response: the same code, message and
+/// exception name the call would have returned on its own.
+pub fn batch_error(status: &tonic::Status) -> gamefleet_proto::v1::BatchError {
+    gamefleet_proto::v1::BatchError {
+        code: status.code() as i32,
+        message: status.message().to_owned(),
+        exception: status
+            .metadata()
+            .get(EXCEPTION_KEY)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +141,20 @@ mod tests {
         let s: tonic::Status = ApiError::unavailable("no leader").into();
         assert_eq!(s.code(), tonic::Code::Unavailable);
         assert!(s.metadata().get(EXCEPTION_KEY).is_none());
+    }
+
+    #[test]
+    fn batch_errors_keep_code_message_and_exception() {
+        let s: tonic::Status = ApiError::Fsm(FsmError::GameSessionFull {
+            message: "game session gs is full".into(),
+        })
+        .into();
+        let e = batch_error(&s);
+        assert_eq!(e.code, tonic::Code::ResourceExhausted as i32);
+        assert_eq!(e.message, s.message());
+        assert_eq!(e.exception, "GameSessionFullException");
+        let e = batch_error(&ApiError::unavailable("no leader").into());
+        assert_eq!(e.code, tonic::Code::Unavailable as i32);
+        assert_eq!(e.exception, "");
     }
 }

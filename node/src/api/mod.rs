@@ -1,6 +1,6 @@
 //! The tonic services every node serves on one port: `GameLift` (client API,
-//! `gamelift.rs`), `Admin` (operators, `admin.rs`) and `RaftPeer` (other nodes,
-//! `peer.rs`), plus what they share: the read barrier that makes reads
+//! `gamelift.rs`), `Batch` (several GameLift calls in one RPC, `batch.rs`), `Admin`
+//! (operators, `admin.rs`) and `RaftPeer` (other nodes, `peer.rs`), plus what they share: the read barrier that makes reads
 //! linearizable on any node, the peer-header check, and the leader hint every response
 //! carries (`leader_hint.rs`).
 //!
@@ -8,6 +8,7 @@
 //! domain types exist.
 
 pub mod admin;
+pub mod batch;
 pub mod convert;
 pub mod error;
 pub mod gamelift;

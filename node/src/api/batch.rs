@@ -1,0 +1,104 @@
+//! The `Batch` service: several GameLift calls in one RPC.
+//!
+//! Client libraries send the concurrent calls of many callers on one connection together
+//! (client-side batching); the node saves the per-RPC cost of each (HTTP/2 framing, syscalls,
+//! task wake-ups), which on a busy node is most of a small write's cost. Each call runs through
+//! the very same `GameLift` handler it would reach on its own, concurrently with the others, so
+//! writes entering together land in the same proposer batch (one Raft entry). Every call gets
+//! its own result, in order; errors keep their code, message and exception name (mapped once,
+//! in `error.rs`). Nothing is atomic across calls.
+
+use futures::future::join_all;
+use gamefleet_proto::v1 as pb;
+use pb::batch_call::Call;
+use pb::batch_result::Result as Outcome;
+use pb::game_lift_server::GameLift;
+use tonic::{Request, Response, Status};
+
+use super::error::{ApiError, batch_error};
+use super::gamelift::GameLiftService;
+
+/// Most calls one batch may carry.
+pub const MAX_CALLS: usize = 256;
+
+/// The batch service; runs each call through the `GameLift` service.
+pub struct BatchService {
+    pub gamelift: GameLiftService,
+}
+
+/// Runs one call and wraps its response (or error) as a batch result.
+async fn execute(svc: &GameLiftService, call: Option<Call>) -> pb::BatchResult {
+    fn wrap<T>(r: Result<Response<T>, Status>, ok: fn(T) -> Outcome) -> Outcome {
+        match r {
+            Ok(resp) => ok(resp.into_inner()),
+            Err(status) => Outcome::Error(batch_error(&status)),
+        }
+    }
+    let result = match call {
+        None => Outcome::Error(batch_error(&Status::from(ApiError::invalid(
+            "calls",
+            "every call must name one operation",
+        )))),
+        Some(Call::UpdateFleetAttributes(r)) => wrap(
+            svc.update_fleet_attributes(Request::new(r)).await,
+            Outcome::UpdateFleetAttributes,
+        ),
+        Some(Call::DescribeFleetAttributes(r)) => wrap(
+            svc.describe_fleet_attributes(Request::new(r)).await,
+            Outcome::DescribeFleetAttributes,
+        ),
+        Some(Call::CreateGameSession(r)) => wrap(
+            svc.create_game_session(Request::new(r)).await,
+            Outcome::CreateGameSession,
+        ),
+        Some(Call::DescribeGameSessions(r)) => wrap(
+            svc.describe_game_sessions(Request::new(r)).await,
+            Outcome::DescribeGameSessions,
+        ),
+        Some(Call::UpdateGameSession(r)) => wrap(
+            svc.update_game_session(Request::new(r)).await,
+            Outcome::UpdateGameSession,
+        ),
+        Some(Call::TerminateGameSession(r)) => wrap(
+            svc.terminate_game_session(Request::new(r)).await,
+            Outcome::TerminateGameSession,
+        ),
+        Some(Call::CreatePlayerSession(r)) => wrap(
+            svc.create_player_session(Request::new(r)).await,
+            Outcome::CreatePlayerSession,
+        ),
+        Some(Call::CreatePlayerSessions(r)) => wrap(
+            svc.create_player_sessions(Request::new(r)).await,
+            Outcome::CreatePlayerSessions,
+        ),
+        Some(Call::DescribePlayerSessions(r)) => wrap(
+            svc.describe_player_sessions(Request::new(r)).await,
+            Outcome::DescribePlayerSessions,
+        ),
+    };
+    pb::BatchResult {
+        result: Some(result),
+    }
+}
+
+#[tonic::async_trait]
+impl pb::batch_server::Batch for BatchService {
+    async fn execute(
+        &self,
+        req: Request<pb::BatchRequest>,
+    ) -> Result<Response<pb::BatchResponse>, Status> {
+        let calls = req.into_inner().calls;
+        if calls.is_empty() || calls.len() > MAX_CALLS {
+            return Err(ApiError::invalid(
+                "calls",
+                format!(
+                    "a batch carries 1 to {MAX_CALLS} calls (got {})",
+                    calls.len()
+                ),
+            )
+            .into());
+        }
+        let results = join_all(calls.into_iter().map(|c| execute(&self.gamelift, c.call))).await;
+        Ok(Response::new(pb::BatchResponse { results }))
+    }
+}
