@@ -585,7 +585,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     let mut workers = Vec::new();
     for id in 0..args.clients {
         let nodes: Vec<usize> = (0..args.nodes).collect();
-        let opts = cluster.client_options(&nodes);
+        let mut opts = cluster.client_options(&nodes);
+        // Every other client batches (ClientOptions::batch): its bursts of concurrent
+        // reservations travel in one Batch RPC, so batching meets the faults and the checker.
+        opts.batch = id % 2 == 1;
         let mut w = Worker {
             id: id as u64,
             client: Client::with_options(opts)?,

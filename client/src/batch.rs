@@ -34,8 +34,12 @@ use crate::error::EXCEPTION_METADATA_KEY;
 
 /// Most calls in one batch (the node's limit).
 pub(crate) const MAX_CALLS: usize = 256;
-/// Batches outstanding per node at once.
-pub(crate) const MAX_IN_FLIGHT: usize = 2;
+/// Batches outstanding per node at once. One: while it is answered, the calls made meanwhile
+/// queue and leave together, which gives the node fewer, fuller batches (and Raft entries).
+/// `bench writes`, 64 callers on one handle: about 20k writes/s with one, 15k with two.
+pub(crate) const MAX_IN_FLIGHT: usize = 1;
+/// Yields before a batch is cut (see `run`).
+const YIELDS_BEFORE_CUT: usize = 2;
 
 /// A request the `Batch` service can carry, and how its answer comes back.
 pub(crate) trait Batchable: Sized {
@@ -166,6 +170,13 @@ async fn run(channel: Channel, mut rx: mpsc::UnboundedReceiver<Queued>) {
             return;
         };
         let Some(first) = rx.recv().await else { return };
+        // Callers woken by the previous answer call again at once; letting them run first
+        // (a couple of yields, no timer) puts them all in this batch instead of splitting
+        // them over this one and the next. `bench writes`, 64 callers on one handle: 34 calls
+        // per batch without the yields, 64 with them (and 1.4x the writes/s).
+        for _ in 0..YIELDS_BEFORE_CUT {
+            tokio::task::yield_now().await;
+        }
         let mut batch = vec![first];
         while batch.len() < MAX_CALLS {
             match rx.try_recv() {

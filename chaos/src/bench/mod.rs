@@ -11,6 +11,7 @@
 //! Numbers are only meaningful with a release `gamefleetd` (`cargo build --release -p
 //! gamefleet-node`); a debug binary is reported in the table header.
 
+pub mod cpu;
 pub mod failover;
 pub mod processes;
 pub mod sessions;

@@ -17,6 +17,7 @@ use anyhow::Context;
 use gamefleet_client::{Client, Consistency, CreateFleetInput, UpdateFleetInput};
 use hdrhistogram::Histogram;
 
+use super::cpu::{CpuProbe, CpuUse, cpu_use, node_pids};
 use super::{
     ClientSetup, ClusterArgs, Routing, describe_binary, emit, ms, parse_duration, routed_clients,
 };
@@ -119,6 +120,10 @@ pub struct WritesRow {
     pub via_follower: Histogram<u64>,
     /// A few distinct error messages.
     pub sample_errors: Vec<String>,
+    /// CPU use of the measured part of the row.
+    pub cpu: Option<CpuUse>,
+    /// Raft log entries the leader appended while the row was measured.
+    pub entries: Option<u64>,
 }
 
 fn new_histogram() -> Histogram<u64> {
@@ -238,6 +243,15 @@ pub async fn run(args: WritesArgs) -> anyhow::Result<()> {
             args.duration
         );
         let warmup_until = Instant::now() + args.warmup;
+        let probe = CpuProbe {
+            nodes: node_pids(&cluster),
+            servers: Vec::new(),
+        };
+        let status_client = admin.clone();
+        let first_sample = tokio::spawn(async move {
+            tokio::time::sleep_until(warmup_until.into()).await;
+            (probe.sample(), leader_log_index(&status_client).await)
+        });
         let until = warmup_until + args.duration;
         let leader = cluster.leader_index().await;
         let consistency = match args.op {
@@ -274,6 +288,8 @@ pub async fn run(args: WritesArgs) -> anyhow::Result<()> {
             via_leader: new_histogram(),
             via_follower: new_histogram(),
             sample_errors: Vec::new(),
+            cpu: None,
+            entries: None,
         };
         for (via_leader, t) in tasks {
             let r = t.await.context("writer task panicked")?;
@@ -294,6 +310,16 @@ pub async fn run(args: WritesArgs) -> anyhow::Result<()> {
         }
         // The last call of each task may end after `until`; count from the warm-up end.
         row.elapsed = warmup_until.elapsed();
+        let probe = CpuProbe {
+            nodes: node_pids(&cluster),
+            servers: Vec::new(),
+        };
+        let (measured_from, first_index) =
+            first_sample.await.context("CPU sampling task failed")?;
+        row.cpu = Some(cpu_use("row", measured_from, probe.sample()));
+        if let (Some(a), Some(b)) = (first_index, leader_log_index(&admin).await) {
+            row.entries = Some(b.saturating_sub(a));
+        }
         for e in &row.sample_errors {
             eprintln!("  error sample: {e}");
         }
@@ -301,6 +327,20 @@ pub async fn run(args: WritesArgs) -> anyhow::Result<()> {
     }
     drop(cluster);
     emit(&render(&args, &binary, &rows), args.out.as_deref())
+}
+
+/// The leader's last log index, if the cluster answers.
+async fn leader_log_index(admin: &Client) -> Option<u64> {
+    let status = admin.cluster_status().await.ok()?;
+    status.leader().map(|l| l.last_log_index)
+}
+
+/// CPU microseconds per operation, or `-`.
+fn per_op(cpu_s: Option<f64>, ops: u64) -> String {
+    match cpu_s {
+        Some(c) if ops > 0 => format!("{:.0}", c * 1e6 / ops as f64),
+        _ => "-".to_owned(),
+    }
 }
 
 /// The markdown report.
@@ -327,15 +367,18 @@ pub fn render(args: &WritesArgs, binary: &std::path::Path, rows: &[WritesRow]) -
     );
     let _ = writeln!(
         s,
-        "| routing | clients | conns | batching | {calls} | errors | {calls}/s | p50 ms | p90 ms | p99 ms | max ms |"
+        "| routing | clients | conns | batching | {calls} | errors | {calls}/s | p50 ms | p90 ms | p99 ms | max ms | node CPU µs/op | load gen CPU µs/op | machine busy | ops per log entry |"
     );
-    let _ = writeln!(s, "|:--|--:|--:|:--|--:|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(
+        s,
+        "|:--|--:|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+    );
     for r in rows {
         let secs = r.elapsed.as_secs_f64().max(1e-9);
         let h = &r.latency;
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {:.0} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.routing.as_str(),
             r.clients,
             r.conns,
@@ -347,6 +390,16 @@ pub fn render(args: &WritesArgs, binary: &std::path::Path, rows: &[WritesRow]) -
             ms(h.value_at_quantile(0.90)),
             ms(h.value_at_quantile(0.99)),
             ms(h.max()),
+            per_op(r.cpu.as_ref().map(|c| c.nodes_s), r.ok),
+            per_op(r.cpu.as_ref().map(|c| c.bench_s), r.ok),
+            r.cpu.as_ref().map_or("-".to_owned(), |c| format!(
+                "{:.0}%",
+                c.machine_busy * 100.0
+            )),
+            match r.entries {
+                Some(e) if e > 0 => format!("{:.1}", r.ok as f64 / e as f64),
+                _ => "-".to_owned(),
+            },
         );
     }
     let _ = writeln!(

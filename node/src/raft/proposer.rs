@@ -78,10 +78,57 @@ struct Pending {
     reply: oneshot::Sender<Result<Vec<CmdResult>, ApiError>>,
 }
 
+/// Longest a [`Hold`] may keep the proposer from cutting its next batch.
+const MAX_HOLD: Duration = Duration::from_millis(2);
+
 /// Handle for submitting commands; cheap to clone.
 #[derive(Clone)]
 pub struct Proposer {
     tx: mpsc::Sender<Pending>,
+    holds: Arc<Holds>,
+}
+
+/// Callers about to submit several commands at once (see [`Proposer::hold`]).
+#[derive(Default)]
+struct Holds {
+    count: std::sync::atomic::AtomicUsize,
+    released: tokio::sync::Notify,
+}
+
+impl Holds {
+    /// Waits (at most [`MAX_HOLD`]) until no hold is left.
+    async fn wait_released(&self) {
+        use std::sync::atomic::Ordering;
+        if self.count.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        let wait = async {
+            loop {
+                // NB: made before the check, so a release in between is not missed.
+                let released = self.released.notified();
+                if self.count.load(Ordering::Acquire) == 0 {
+                    return;
+                }
+                released.await;
+            }
+        };
+        let _ = tokio::time::timeout(MAX_HOLD, wait).await;
+    }
+}
+
+/// Keeps the proposer from cutting its next batch until dropped (at most [`MAX_HOLD`]), so
+/// that commands a caller submits together land in one log entry; see [`Proposer::hold`].
+pub struct Hold {
+    holds: Arc<Holds>,
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering;
+        if self.holds.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.holds.released.notify_waiters();
+        }
+    }
 }
 
 /// Everything the proposer needs to reach Raft and the leader.
@@ -101,8 +148,22 @@ impl Proposer {
     /// Starts the proposer loop; it ends when every handle is dropped.
     pub fn start(ctx: Context) -> Proposer {
         let (tx, rx) = mpsc::channel(MAX_BATCH * 8);
-        tokio::spawn(run(ctx, rx));
-        Proposer { tx }
+        let holds = Arc::new(Holds::default());
+        tokio::spawn(run(ctx, rx, holds.clone()));
+        Proposer { tx, holds }
+    }
+
+    /// Holds the next batch open: while the returned guard lives (at most 2 ms), the proposer
+    /// does not cut a batch, so commands submitted meanwhile travel in one log entry. For a
+    /// caller that is about to submit several commands from concurrent futures (a `Batch`
+    /// RPC): without it the first command would leave alone and the rest wait a whole round.
+    pub fn hold(&self) -> Hold {
+        self.holds
+            .count
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        Hold {
+            holds: self.holds.clone(),
+        }
     }
 
     /// Proposes one command and returns its own result.
@@ -160,7 +221,7 @@ impl Proposer {
     }
 }
 
-async fn run(ctx: Context, mut rx: mpsc::Receiver<Pending>) {
+async fn run(ctx: Context, mut rx: mpsc::Receiver<Pending>, holds: Arc<Holds>) {
     let inflight = Arc::new(Semaphore::new(MAX_INFLIGHT));
     loop {
         // NB: wait for a free slot before draining, so that while all slots are
@@ -169,6 +230,7 @@ async fn run(ctx: Context, mut rx: mpsc::Receiver<Pending>) {
             return;
         };
         let Some(first) = rx.recv().await else { return };
+        holds.wait_released().await;
         let mut batch = vec![first];
         let mut n = batch[0].proposals.len();
         while n < MAX_BATCH {
