@@ -1,5 +1,5 @@
 //! Group commit: concurrent writes to one node share log entries, and every
-//! caller gets its own result back. Runs a real single-node `server::run` on a
+//! caller gets its own result back; the calls of one `Batch` RPC share one entry. Runs a real single-node `server::run` on a
 //! free loopback port with a temp data dir.
 
 use std::time::Duration;
@@ -135,6 +135,45 @@ async fn concurrent_writes_share_entries_and_get_their_own_results() {
             f.fleet_id
         );
     }
+
+    // A Batch RPC's calls share one entry: the proposer waits until every call of the batch
+    // has submitted before it cuts the entry (without that, the first call would go alone).
+    const BATCHES: u64 = 6;
+    let mut batch = pb::batch_client::BatchClient::connect(addr.clone())
+        .await
+        .unwrap();
+    let before = last_log_index(&addr).await;
+    for b in 0..BATCHES {
+        let calls = (0..200)
+            .map(|k| pb::BatchCall {
+                call: Some(pb::batch_call::Call::UpdateFleetAttributes(
+                    pb::UpdateFleetAttributesRequest {
+                        fleet_id: fleets[k % fleets.len()].clone(),
+                        description: Some(format!("batch {b} call {k}")),
+                        ..Default::default()
+                    },
+                )),
+            })
+            .collect();
+        let results = batch
+            .execute(pb::BatchRequest { calls })
+            .await
+            .unwrap()
+            .into_inner()
+            .results;
+        assert_eq!(results.len(), 200);
+        assert!(results.iter().all(|r| matches!(
+            r.result,
+            Some(pb::batch_result::Result::UpdateFleetAttributes(_))
+        )));
+    }
+    let used = last_log_index(&addr).await - before;
+    // One entry per batch, and room for one entry of the node's own loops.
+    assert!(
+        (BATCHES..=BATCHES + 1).contains(&used),
+        "{BATCHES} batches of 200 calls used {used} log entries"
+    );
+
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(10), node)
         .await

@@ -161,7 +161,10 @@ fn conns_words(clients: usize, conns: usize, batch: bool) -> String {
     let conns = if conns == 0 || conns >= clients {
         "each client with its own connection".to_owned()
     } else {
-        format!("the clients sharing {conns} client handles (connections per node)")
+        match conns {
+            1 => "the clients sharing one client handle (one connection per node)".to_owned(),
+            n => format!("the clients sharing {n} client handles (connections per node)"),
+        }
     };
     let batch = if batch {
         "client batching on"

@@ -8,6 +8,8 @@
 //! its own result, in order; errors keep their code, message and exception name (mapped once,
 //! in `error.rs`). Nothing is atomic across calls.
 
+use std::future::Future;
+
 use futures::future::join_all;
 use gamefleet_proto::v1 as pb;
 use pb::batch_call::Call;
@@ -98,7 +100,22 @@ impl pb::batch_server::Batch for BatchService {
             )
             .into());
         }
-        let results = join_all(calls.into_iter().map(|c| execute(&self.gamelift, c.call))).await;
+        // Every call reaches the proposer in the first poll of `all`; the hold keeps the
+        // proposer from cutting a batch until then, so the calls' commands share one entry.
+        // NB: unconstrained, or Tokio's cooperative budget (128 channel operations per poll)
+        // would make the later calls of a large batch submit only after the hold is gone.
+        let mut hold = Some(self.gamelift.node.proposer.hold());
+        let mut all = std::pin::pin!(tokio::task::unconstrained(join_all(
+            calls
+                .into_iter()
+                .map(|c| execute(&self.gamelift, c.call)),
+        )));
+        let results = std::future::poll_fn(|cx| {
+            let r = all.as_mut().poll(cx);
+            hold = None;
+            r
+        })
+        .await;
         Ok(Response::new(pb::BatchResponse { results }))
     }
 }
