@@ -106,9 +106,7 @@ impl pb::batch_server::Batch for BatchService {
         // would make the later calls of a large batch submit only after the hold is gone.
         let mut hold = Some(self.gamelift.node.proposer.hold());
         let mut all = std::pin::pin!(tokio::task::unconstrained(join_all(
-            calls
-                .into_iter()
-                .map(|c| execute(&self.gamelift, c.call)),
+            calls.into_iter().map(|c| execute(&self.gamelift, c.call)),
         )));
         let results = std::future::poll_fn(|cx| {
             let r = all.as_mut().poll(cx);
