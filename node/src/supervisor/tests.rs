@@ -648,8 +648,23 @@ async fn configuration_changes_and_unassignment_retire_processes_gracefully() {
         runtime_configuration: new_rc,
         at_ms: 3,
     });
-    let now = h.active("fleet-cfg", 1).await;
-    assert!(old.iter().all(|o| now[0].process_id != o.process_id));
+    // NB: not `active(.., 1)`: while the old processes retire, one of them may be the only
+    // active process for a moment.
+    let now = h
+        .until(
+            Duration::from_secs(20),
+            "one new active process",
+            "fleet-cfg",
+            |h| {
+                let ps = h.processes("fleet-cfg");
+                (ps.len() == 1
+                    && ps[0].status == ProcessStatus::Active
+                    && ps[0].healthy
+                    && old.iter().all(|o| o.process_id != ps[0].process_id))
+                .then_some(ps)
+            },
+        )
+        .await;
     assert!(old.iter().all(|o| !alive(o.pid)));
     // Unassigned: terminated gracefully (the minimal server calls ProcessEnding and exits).
     h.assign("fleet-cfg", &[2]);
