@@ -742,7 +742,19 @@ async fn isolated_leader_is_replaced_and_rejoins_as_follower() -> anyhow::Result
         return Ok(());
     };
     let lab = Arc::new(lab);
-    let cluster = ClusterBuilder::new(3).network(lab.clone()).start().await?;
+    // NB: wider election timeouts than the defaults (150-300 ms). openraft gives a vote request
+    // election_timeout_min to be answered, and answering persists the vote (a sled flush); with
+    // the CI machine's two cores busy with property tests, those flushes took longer than 150 ms
+    // and one CI run saw 24 elections in a row time out (terms 9-33). This test is about the
+    // lab's isolation and the cluster's recovery from it, not about election speed.
+    let cluster = ClusterBuilder::new(3)
+        .network(lab.clone())
+        .args([
+            "--election-timeout-min-ms=400".to_owned(),
+            "--election-timeout-max-ms=800".to_owned(),
+        ])
+        .start()
+        .await?;
 
     for i in 0..3 {
         assert!(cluster.endpoint(i).contains(&lab.ip(i).to_string()));
