@@ -581,12 +581,19 @@ impl Admin for Fake {
 
 /// Serves `fake` on a fresh 127.0.0.1 port; returns `host:port`.
 async fn serve(fake: Arc<Fake>) -> String {
+    serve_with(fake, None).await
+}
+
+/// Serves `fake`, and `batch` as its `Batch` service when given, on a fresh 127.0.0.1 port;
+/// returns `host:port`.
+async fn serve_with(fake: Arc<Fake>, batch: Option<Arc<batch::FakeBatch>>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(
         Server::builder()
             .add_service(GameLiftServer::from_arc(Arc::clone(&fake)))
             .add_service(AdminServer::from_arc(fake))
+            .add_optional_service(batch.map(pb::batch_server::BatchServer::from_arc))
             .serve_with_incoming(TcpIncoming::from(listener)),
     );
     addr.to_string()

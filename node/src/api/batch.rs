@@ -28,59 +28,48 @@ pub struct BatchService {
     pub gamelift: GameLiftService,
 }
 
-/// Runs one call and wraps its response (or error) as a batch result.
-async fn execute(svc: &GameLiftService, call: Option<Call>) -> pb::BatchResult {
-    fn wrap<T>(r: Result<Response<T>, Status>, ok: fn(T) -> Outcome) -> Outcome {
-        match r {
-            Ok(resp) => ok(resp.into_inner()),
-            Err(status) => Outcome::Error(batch_error(&status)),
+/// A handler's response (or error) as a batch result.
+fn wrap<T>(r: Result<Response<T>, Status>, ok: fn(T) -> Outcome) -> Outcome {
+    match r {
+        Ok(resp) => ok(resp.into_inner()),
+        Err(status) => Outcome::Error(batch_error(&status)),
+    }
+}
+
+/// `execute`: one call through the `GameLift` handler of its operation (the variant names of
+/// `Call` and `Outcome` are the operation's).
+macro_rules! dispatch {
+    ($($variant:ident => $method:ident,)*) => {
+        /// Runs one call and wraps its response (or error) as a batch result.
+        async fn execute(svc: &GameLiftService, call: Option<Call>) -> pb::BatchResult {
+            let result = match call {
+                None => Outcome::Error(batch_error(&Status::from(ApiError::invalid(
+                    "calls",
+                    "every call must name one operation",
+                )))),
+                $(
+                    Some(Call::$variant(r)) => {
+                        wrap(svc.$method(Request::new(r)).await, Outcome::$variant)
+                    }
+                )*
+            };
+            pb::BatchResult {
+                result: Some(result),
+            }
         }
-    }
-    let result = match call {
-        None => Outcome::Error(batch_error(&Status::from(ApiError::invalid(
-            "calls",
-            "every call must name one operation",
-        )))),
-        Some(Call::UpdateFleetAttributes(r)) => wrap(
-            svc.update_fleet_attributes(Request::new(r)).await,
-            Outcome::UpdateFleetAttributes,
-        ),
-        Some(Call::DescribeFleetAttributes(r)) => wrap(
-            svc.describe_fleet_attributes(Request::new(r)).await,
-            Outcome::DescribeFleetAttributes,
-        ),
-        Some(Call::CreateGameSession(r)) => wrap(
-            svc.create_game_session(Request::new(r)).await,
-            Outcome::CreateGameSession,
-        ),
-        Some(Call::DescribeGameSessions(r)) => wrap(
-            svc.describe_game_sessions(Request::new(r)).await,
-            Outcome::DescribeGameSessions,
-        ),
-        Some(Call::UpdateGameSession(r)) => wrap(
-            svc.update_game_session(Request::new(r)).await,
-            Outcome::UpdateGameSession,
-        ),
-        Some(Call::TerminateGameSession(r)) => wrap(
-            svc.terminate_game_session(Request::new(r)).await,
-            Outcome::TerminateGameSession,
-        ),
-        Some(Call::CreatePlayerSession(r)) => wrap(
-            svc.create_player_session(Request::new(r)).await,
-            Outcome::CreatePlayerSession,
-        ),
-        Some(Call::CreatePlayerSessions(r)) => wrap(
-            svc.create_player_sessions(Request::new(r)).await,
-            Outcome::CreatePlayerSessions,
-        ),
-        Some(Call::DescribePlayerSessions(r)) => wrap(
-            svc.describe_player_sessions(Request::new(r)).await,
-            Outcome::DescribePlayerSessions,
-        ),
     };
-    pb::BatchResult {
-        result: Some(result),
-    }
+}
+
+dispatch! {
+    UpdateFleetAttributes => update_fleet_attributes,
+    DescribeFleetAttributes => describe_fleet_attributes,
+    CreateGameSession => create_game_session,
+    DescribeGameSessions => describe_game_sessions,
+    UpdateGameSession => update_game_session,
+    TerminateGameSession => terminate_game_session,
+    CreatePlayerSession => create_player_session,
+    CreatePlayerSessions => create_player_sessions,
+    DescribePlayerSessions => describe_player_sessions,
 }
 
 #[tonic::async_trait]

@@ -16,6 +16,7 @@
 //! A write that cannot commit in time (no leader, no quorum) fails with
 //! `Unavailable` instead of hanging; its outcome is then unknown to the caller.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -91,14 +92,13 @@ pub struct Proposer {
 /// Callers about to submit several commands at once (see [`Proposer::hold`]).
 #[derive(Default)]
 struct Holds {
-    count: std::sync::atomic::AtomicUsize,
+    count: AtomicUsize,
     released: tokio::sync::Notify,
 }
 
 impl Holds {
     /// Waits (at most [`MAX_HOLD`]) until no hold is left.
     async fn wait_released(&self) {
-        use std::sync::atomic::Ordering;
         if self.count.load(Ordering::Acquire) == 0 {
             return;
         }
@@ -124,7 +124,6 @@ pub struct Hold {
 
 impl Drop for Hold {
     fn drop(&mut self) {
-        use std::sync::atomic::Ordering;
         if self.holds.count.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.holds.released.notify_waiters();
         }
@@ -158,9 +157,7 @@ impl Proposer {
     /// caller that is about to submit several commands from concurrent futures (a `Batch`
     /// RPC): without it the first command would leave alone and the rest wait a whole round.
     pub fn hold(&self) -> Hold {
-        self.holds
-            .count
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.holds.count.fetch_add(1, Ordering::AcqRel);
         Hold {
             holds: self.holds.clone(),
         }

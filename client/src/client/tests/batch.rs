@@ -9,23 +9,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use gamefleet_proto::v1 as pb;
-use pb::admin_server::AdminServer;
 use pb::batch_call::Call;
 use pb::batch_result::Result as Outcome;
-use pb::batch_server::{Batch, BatchServer};
-use pb::game_lift_server::{GameLift, GameLiftServer};
-use tonic::transport::Server;
-use tonic::transport::server::TcpIncoming;
+use pb::batch_server::Batch;
+use pb::game_lift_server::GameLift;
 use tonic::{Request, Response, Status};
 
-use super::{Fake, serve};
+use super::{Fake, serve, serve_with};
 use crate::{Client, ClientOptions, Consistency, ErrorKind, UpdateFleetInput};
 
 /// The fleet id the fake batch answers NotFound for.
 const MISSING: &str = "fleet-missing";
 
 /// A fake `Batch` service over the fake node's `GameLift` handlers.
-struct FakeBatch {
+pub(super) struct FakeBatch {
     fake: Arc<Fake>,
     /// The number of calls in every batch received, in order.
     sizes: Mutex<Vec<usize>>,
@@ -80,20 +77,6 @@ impl Batch for FakeBatch {
     }
 }
 
-/// Serves the fake node with a `Batch` service; returns `host:port`.
-async fn serve_batching(fake: Arc<Fake>, batch: Arc<FakeBatch>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(
-        Server::builder()
-            .add_service(GameLiftServer::from_arc(Arc::clone(&fake)))
-            .add_service(AdminServer::from_arc(fake))
-            .add_service(BatchServer::from_arc(batch))
-            .serve_with_incoming(TcpIncoming::from(listener)),
-    );
-    addr.to_string()
-}
-
 fn batching_client(endpoint: String) -> Client {
     Client::with_options(ClientOptions {
         endpoints: vec![endpoint],
@@ -126,7 +109,7 @@ fn fake_batch(fake: &Arc<Fake>, failures: usize) -> Arc<FakeBatch> {
 async fn concurrent_calls_share_batches_and_each_gets_its_own_answer() {
     let fake = Arc::new(Fake::default());
     let batch = fake_batch(&fake, 0);
-    let c = batching_client(serve_batching(Arc::clone(&fake), Arc::clone(&batch)).await);
+    let c = batching_client(serve_with(Arc::clone(&fake), Some(Arc::clone(&batch))).await);
     let calls = (0..60).map(|k| {
         let c = c.clone();
         async move {
@@ -174,7 +157,7 @@ async fn concurrent_calls_share_batches_and_each_gets_its_own_answer() {
 async fn a_lone_call_leaves_at_once_as_a_batch_of_one() {
     let fake = Arc::new(Fake::default());
     let batch = fake_batch(&fake, 0);
-    let c = batching_client(serve_batching(Arc::clone(&fake), Arc::clone(&batch)).await);
+    let c = batching_client(serve_with(Arc::clone(&fake), Some(Arc::clone(&batch))).await);
     for k in 0..3 {
         c.update_fleet(update("fleet-1", k)).await.unwrap();
     }
@@ -185,7 +168,7 @@ async fn a_lone_call_leaves_at_once_as_a_batch_of_one() {
 async fn a_failed_batch_is_retried_for_every_call_in_it() {
     let fake = Arc::new(Fake::default());
     let batch = fake_batch(&fake, 2);
-    let c = batching_client(serve_batching(Arc::clone(&fake), Arc::clone(&batch)).await);
+    let c = batching_client(serve_with(Arc::clone(&fake), Some(Arc::clone(&batch))).await);
     let calls = (0..8).map(|k| {
         let c = c.clone();
         async move { c.update_fleet(update("fleet-1", k)).await }
