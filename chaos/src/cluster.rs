@@ -373,10 +373,12 @@ impl ClusterBuilder {
             nodes: Vec::new(),
             network: self.network.clone(),
         };
-        let ports = free_ports(self.nodes)?;
-        for (i, port) in ports.into_iter().enumerate() {
+        // Every node's gRPC and SDK ports, picked together so that no two are the same (a port
+        // is released as soon as it is picked, so separate picks can return it again).
+        let ports = free_ports(2 * self.nodes)?;
+        for i in 0..self.nodes {
             let join = (i > 0).then(|| cluster.nodes[0].address());
-            cluster.push_node(port, join, Vec::new())?;
+            cluster.push_node([ports[i], ports[self.nodes + i]], join, Vec::new())?;
         }
         let deadline = Instant::now() + self.start_timeout;
 
@@ -465,9 +467,11 @@ impl std::fmt::Debug for Cluster {
 }
 
 impl Cluster {
+    /// Adds node `i` with gRPC and SDK ports `port` and `sdk_port` (ignored in a network lab,
+    /// where every node has the same fixed ports on its own address).
     fn push_node(
         &mut self,
-        port: u16,
+        [port, sdk_port]: [u16; 2],
         join: Option<String>,
         extra: Vec<String>,
     ) -> anyhow::Result<usize> {
@@ -493,10 +497,6 @@ impl Cluster {
             }
             None => {
                 let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
-                let sdk_port = free_ports(2)?
-                    .into_iter()
-                    .find(|p| *p != port)
-                    .ok_or_else(|| anyhow!("no free port for the SDK endpoint"))?;
                 (addr, format!("127.0.0.1:{sdk_port}").parse()?)
             }
         };
@@ -893,18 +893,36 @@ impl Cluster {
             .map(|&i| self.address(i))
             .collect::<Vec<_>>()
             .join(",");
-        let port = free_ports(1)?[0];
-        let i = self.push_node(port, Some(join), Vec::new())?;
+        let ports = self.fresh_ports()?;
+        let i = self.push_node(ports, Some(join), Vec::new())?;
         self.spawn(i)?;
         self.wait_joined(i, Duration::from_secs(60)).await?;
         Ok(i)
     }
 
+    /// Two free ports (gRPC, SDK) that no node of this cluster was given.
+    fn fresh_ports(&self) -> anyhow::Result<[u16; 2]> {
+        let taken: Vec<u16> = self
+            .nodes
+            .iter()
+            .flat_map(|n| [n.addr.port(), n.sdk_addr.port()])
+            .collect();
+        for _ in 0..20 {
+            if let [a, b] = free_ports(2)?[..]
+                && !taken.contains(&a)
+                && !taken.contains(&b)
+            {
+                return Ok([a, b]);
+            }
+        }
+        bail!("no two free ports that no node of the cluster already has")
+    }
+
     /// Adds a node started with `--no-bootstrap` and no `--join` (it waits for a `JoinCluster`
     /// request); returns its index without waiting for anything.
     pub fn add_node_no_bootstrap(&mut self) -> anyhow::Result<usize> {
-        let port = free_ports(1)?[0];
-        let i = self.push_node(port, None, vec!["--no-bootstrap".to_owned()])?;
+        let ports = self.fresh_ports()?;
+        let i = self.push_node(ports, None, vec!["--no-bootstrap".to_owned()])?;
         self.spawn(i)?;
         Ok(i)
     }
